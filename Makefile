@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# reqacct build. `make` builds .output/reqacct; `make test` runs the unit tests
+# (no root); `make check` runs every test (root, BPF); `make deps` installs
+# what building and testing need (Debian, apt-get).
+
+OUTPUT ?= .output
+override OUTPUT := $(abspath $(OUTPUT))
+ARCH ?= $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+CLANG ?= clang
+BPFTOOL ?= $(firstword $(wildcard /usr/sbin/bpftool /usr/bin/bpftool) bpftool)
+CC ?= gcc
+VMLINUX := bpf/vmlinux/$(ARCH)/vmlinux.h
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+# bpftool's EXTRA_WARNINGS (tools/bpf/bpftool/Makefile.include) plus -Werror.
+WARNINGS := -Wall -Wextra -Werror -Wbad-function-cast -Wdeclaration-after-statement \
+	-Wformat-security -Wformat-y2k -Winit-self -Wmissing-declarations \
+	-Wmissing-prototypes -Wnested-externs -Wno-system-headers \
+	-Wold-style-definition -Wpacked -Wredundant-decls -Wstrict-prototypes \
+	-Wswitch-default -Wundef -Wwrite-strings -Wshadow -Wno-unused-parameter
+CFLAGS ?= -g -O2
+override CFLAGS += $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) \
+	-DREQACCT_VERSION='"$(VERSION)"' -MMD -MP $(EXTRA_CFLAGS)
+LDLIBS := -lbpf -lelf -lz -lmicrohttpd $(EXTRA_LDLIBS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf/vmlinux/$(ARCH) \
+	-Wall -Werror -MMD -MP
+
+BPF_SRCS := bpf/reqacct.bpf.c
+USER_SRCS := $(wildcard user/*.c)
+LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
+
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
+DEPS := $(BPF_OBJS:.o=.d) $(patsubst user/%.c,$(OUTPUT)/user/%.d,$(USER_SRCS)) \
+	$(UNIT_TESTS:=.d)
+
+ifeq ($(V),1)
+	Q =
+	msg =
+else
+	Q = @
+	msg = @printf '  %-8s %s\n' "$(1)" "$(patsubst $(CURDIR)/%,%,$(2))";
+endif
+
+.PHONY: all clean test check check-root deps vmlinux run bench fmt
+all: $(OUTPUT)/reqacct
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name reqacct_bpf > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/reqacct: $(OUTPUT)/user/main.o $(LIB_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)ln -sf $(patsubst $(CURDIR)/%,%,$@) reqacct
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS) -lcmocka
+
+# Unit tests: no root needed.
+test: $(UNIT_TESTS)
+	$(Q)tests/run-unit.sh $(UNIT_TESTS)
+
+# Root tests: BPF load/attach and integration against real servers.
+check-root: all
+	$(Q)tests/run-integration.sh
+
+# Every test: what CI runs (README "Quick start").
+check: test check-root
+
+# Regenerate the pinned vmlinux.h on purpose from a kernel's BTF.
+vmlinux:
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX)
+
+run: all
+	$(OUTPUT)/reqacct agent $(ARGS)
+
+bench: all
+	tools/bench/run
+
+deps:
+	tools/install-deps.sh
+
+fmt:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(OUTPUT) reqacct
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+-include $(DEPS)

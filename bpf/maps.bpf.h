@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * maps.bpf.h - every map of reqacct's BPF programs, with its bound. The
+ * inventory with sizes and overflow behaviour is in docs/architecture.md.
+ */
+#ifndef REQACCT_MAPS_BPF_H
+#define REQACCT_MAPS_BPF_H
+
+#include "reqacct_abi.h"
+
+/* Flow counters. A plain (preallocated) hash, not an LRU: an LRU would evict
+ * live counters silently. When it is full, new flows go to ra_overflow. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RA_MAX_FLOWS);
+	__type(key, struct ra_flow_key);
+	__type(value, struct ra_flow_val);
+} ra_flows SEC(".maps");
+
+/* The overflow bucket, per (role, port slot). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RA_OVERFLOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ra_flow_val);
+} ra_overflow SEC(".maps");
+
+/* Failure counters, indexed by enum ra_stat. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RA_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ra_stats SEC(".maps");
+
+/* Watched ports: ra_ports[port] is the port's slot + 1, or 0 if not watched. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RA_PORT_SPACE);
+	__type(key, __u32);
+	__type(value, __u8);
+} ra_ports SEC(".maps");
+
+/* Owners of listening sockets on watched ports, to attribute passive opens
+ * (which run in softirq context). Written at listen(2) and seeded by the
+ * loader from /proc for listeners older than the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RA_MAX_LISTENERS);
+	__type(key, struct ra_listener_key);
+	__type(value, struct ra_owner);
+} ra_listeners SEC(".maps");
+
+/* Per-socket state, freed by the kernel with the socket: bounded by the
+ * number of open sockets on watched ports, so it needs no max_entries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ra_sk_state);
+} ra_sk SEC(".maps");
+
+#endif /* REQACCT_MAPS_BPF_H */

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * reqacct.bpf.c - entry points of reqacct's TCP accounting. Logic lives in
+ * tcp.bpf.h, maps in maps.bpf.h. Which program serves which kernel:
+ *
+ *   ra_sock_send, ra_sock_recv  tp_btf sock:sock_{send,recv}_length   6.3+
+ *   ra_set_state                tp_btf sock:inet_sock_set_state      5.5+
+ *   ra_sockops                  sockops byte deltas (fallback)       5.15+
+ *
+ * The loader turns on ra_sockops only where the sock_*_length tracepoints
+ * are missing (user/agent.c, hook_mode()).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "tcp.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Bytes moved by one send or receive call, counted for the calling process. */
+static __always_inline int handle_io(struct sock *sk, int ret, int flags, enum ra_counter dir)
+{
+	struct ra_sk_state *st;
+	struct ra_owner o = {};
+	struct ra_watch w;
+
+	if (ret <= 0 || (dir == RA_CNT_BYTES_RECV && (flags & MSG_PEEK)))
+		return 0;
+	if (!sk || !sk_is_tcp(sk) || !sk_watched(sk, &w))
+		return 0;
+	/* The role is known for sockets opened while the agent ran; older
+	 * ones get the role that follows from the watched port. */
+	st = bpf_sk_storage_get(&ra_sk, sk, NULL, 0);
+	owner_current(&o, st ? st->owner.role : w.role);
+	owner_add(sk, &w, &o, dir, ret);
+	return 0;
+}
+
+/* net/socket.c: trace_sock_send_length(struct sock *sk, int ret, int flags) */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(ra_sock_send, struct sock *sk, int ret, int flags)
+{
+	return handle_io(sk, ret, flags, RA_CNT_BYTES_SENT);
+}
+
+/* net/socket.c: trace_sock_recv_length(struct sock *sk, int ret, int flags) */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(ra_sock_recv, struct sock *sk, int ret, int flags)
+{
+	return handle_io(sk, ret, flags, RA_CNT_BYTES_RECV);
+}
+
+static __always_inline void remember_listener(const struct sock *sk, const struct ra_watch *w)
+{
+	struct ra_listener_key k = listener_key(sk, w->port);
+	struct ra_owner o = {};
+	long err;
+
+	owner_current(&o, RA_ROLE_SERVER);
+	err = bpf_map_update_elem(&ra_listeners, &k, &o, BPF_ANY);
+	if (err)
+		stat_inc(err == -E2BIG ? RA_STAT_LISTENERS_FULL : RA_STAT_LISTENERS_OTHER);
+}
+
+/* The owner of an accepted socket is the owner of its listener. */
+static __always_inline void passive_owner(const struct sock *sk, const struct ra_watch *w,
+					  struct ra_owner *o)
+{
+	struct ra_listener_key k = listener_key(sk, w->port);
+	struct ra_owner *l = bpf_map_lookup_elem(&ra_listeners, &k);
+
+	if (l) {
+		*o = *l;
+		return;
+	}
+	stat_inc(RA_STAT_OWNER_UNKNOWN);
+	o->cgroup_id = sk_cgroup_id(sk);
+	__builtin_memcpy(o->comm, RA_COMM_UNKNOWN, sizeof(RA_COMM_UNKNOWN));
+	o->role = RA_ROLE_SERVER;
+	o->flags = RA_SK_GUESSED;
+}
+
+static __always_inline void handle_state(const struct sock *sk, int old, int new)
+{
+	struct ra_sk_state *st;
+	struct ra_watch w;
+
+	if (!sk_is_tcp(sk) || !sk_watched(sk, &w))
+		return;
+
+	if (new == TCP_LISTEN) {	/* listen(2): the caller's context */
+		if (w.role == RA_ROLE_SERVER)
+			remember_listener(sk, &w);
+		return;
+	}
+	if (old == TCP_CLOSE && new == TCP_SYN_SENT) {	/* connect(2): the caller's context */
+		st = bpf_sk_storage_get(&ra_sk, (struct sock *)sk, NULL,
+					BPF_SK_STORAGE_GET_F_CREATE);
+		if (!st) {
+			stat_inc(RA_STAT_SK_STORAGE_FAIL);
+			return;
+		}
+		owner_current(&st->owner, RA_ROLE_CLIENT);
+		return;
+	}
+	if (old == TCP_SYN_RECV && new == TCP_ESTABLISHED) {	/* accepted: softirq */
+		st = bpf_sk_storage_get(&ra_sk, (struct sock *)sk, NULL,
+					BPF_SK_STORAGE_GET_F_CREATE);
+		if (!st) {
+			stat_inc(RA_STAT_SK_STORAGE_FAIL);
+			return;
+		}
+		passive_owner(sk, &w, &st->owner);
+		st->owner.flags |= RA_SK_OPENED;
+		owner_add(sk, &w, &st->owner, RA_CNT_CONNS_OPENED, 1);
+		return;
+	}
+
+	st = bpf_sk_storage_get(&ra_sk, (struct sock *)sk, NULL, 0);
+	if (!st)
+		return;		/* opened before the agent started */
+	if (old == TCP_SYN_SENT && new == TCP_ESTABLISHED) {
+		st->owner.flags |= RA_SK_OPENED;
+		owner_add(sk, &w, &st->owner, RA_CNT_CONNS_OPENED, 1);
+	} else if (new == TCP_CLOSE) {
+		if (st->owner.flags & RA_SK_OPENED) {
+			st->owner.flags &= ~RA_SK_OPENED;
+			owner_add(sk, &w, &st->owner, RA_CNT_CONNS_CLOSED, 1);
+		} else if (old == TCP_SYN_SENT) {
+			owner_add(sk, &w, &st->owner, RA_CNT_CONNECT_ERRORS, 1);
+		}
+	}
+}
+
+/* include/trace/events/sock.h:
+ * inet_sock_set_state(const struct sock *sk, const int oldstate, const int newstate) */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(ra_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	handle_state(sk, oldstate, newstate);
+	return 0;
+}
+
+/*
+ * Fallback byte counting for kernels without sock_*_length (before 6.3):
+ * tcp_sock's bytes_acked and bytes_received (RFC 4898 counters), read at
+ * every RTT sample and state change, added as deltas to the socket owner's
+ * flow. Only sockets opened while the agent runs are seen, and bytes are
+ * counted when acknowledged or received, not when the process reads them.
+ */
+static __always_inline void sockops_account(struct bpf_sock_ops *ops, bool first)
+{
+	__u64 cur[2] = { ops->bytes_acked, ops->bytes_received };
+	struct bpf_sock *bsk = ops->sk;
+	struct ra_sk_state *st;
+	struct tcp_sock *tp;
+	struct ra_watch w;
+	struct sock *sk;
+
+	if (!bsk)
+		return;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp)
+		return;
+	sk = (struct sock *)tp;
+	st = bpf_sk_storage_get(&ra_sk, sk, NULL, 0);
+	if (!st || !sk_watched(sk, &w))
+		return;
+	for (int d = RA_CNT_BYTES_SENT; d <= RA_CNT_BYTES_RECV; d++) {
+		if (!first && cur[d] > st->seen[d])
+			owner_add(sk, &w, &st->owner, d, cur[d] - st->seen[d]);
+		st->seen[d] = cur[d];
+	}
+}
+
+SEC("sockops")
+int ra_sockops(struct bpf_sock_ops *ops)
+{
+	switch (ops->op) {
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags |
+						       BPF_SOCK_OPS_RTT_CB_FLAG |
+						       BPF_SOCK_OPS_STATE_CB_FLAG);
+		sockops_account(ops, true);
+		break;
+	case BPF_SOCK_OPS_RTT_CB:
+	case BPF_SOCK_OPS_STATE_CB:
+		sockops_account(ops, false);
+		break;
+	}
+	return 1;
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * tcp.bpf.h - per-flow TCP accounting: which side of a socket is watched, who
+ * owns it, and the counter updates with their overflow path.
+ *
+ * Attribution rules (docs/architecture.md has the full data flow):
+ *  - bytes seen by the sock_{send,recv}_length tracepoints run in the context
+ *    of the process doing the I/O, which is the flow's process;
+ *  - connection events can run in softirq context, so they use the socket's
+ *    owner, recorded at connect(2) or, for accepted sockets, at listen(2).
+ */
+#ifndef REQACCT_TCP_BPF_H
+#define REQACCT_TCP_BPF_H
+
+#include "maps.bpf.h"
+
+#define AF_INET		2	/* include/linux/socket.h */
+#define AF_INET6	10	/* include/linux/socket.h */
+#define MSG_PEEK	2	/* include/linux/socket.h */
+#define E2BIG		7	/* include/uapi/asm-generic/errno-base.h */
+#define ENOMEM		12	/* include/uapi/asm-generic/errno-base.h */
+#define EEXIST		17	/* include/uapi/asm-generic/errno-base.h */
+
+/* The side of a socket that is watched. */
+struct ra_watch {
+	__u16 port;	/* the watched port */
+	__u8 role;	/* enum ra_role that follows from the port */
+	__u8 slot;	/* the port's slot in the watched set */
+};
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&ra_stats, &idx);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline __u8 port_slot1(__u16 port)
+{
+	__u32 k = port;
+	__u8 *v = bpf_map_lookup_elem(&ra_ports, &k);
+
+	return v ? *v : 0;
+}
+
+/*
+ * A socket is watched when its local port (it is then the server) or its
+ * remote port (client) is in the watched set. The local port wins: a socket
+ * bound to a watched port is that port's server.
+ */
+static __always_inline bool sk_watched(const struct sock *sk, struct ra_watch *w)
+{
+	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u8 s;
+
+	if ((s = port_slot1(lport))) {
+		w->port = lport;
+		w->role = RA_ROLE_SERVER;
+	} else if ((s = port_slot1(rport))) {
+		w->port = rport;
+		w->role = RA_ROLE_CLIENT;
+	} else {
+		return false;
+	}
+	w->slot = s - 1;
+	return true;
+}
+
+static __always_inline bool sk_is_tcp(const struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	return (family == AF_INET || family == AF_INET6) &&
+	       BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
+	       BPF_CORE_READ(sk, sk_type) == SOCK_STREAM;
+}
+
+/* The remote address, IPv4 as v4-mapped IPv6 (RFC 4291 2.5.5.2). */
+static __always_inline void sk_peer(const struct sock *sk, __u8 peer[RA_ADDR_LEN])
+{
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET) {
+		__be32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		peer[10] = 0xff;
+		peer[11] = 0xff;
+		__builtin_memcpy(&peer[12], &a, sizeof(a));
+	} else {
+		BPF_CORE_READ_INTO(peer, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+/* The cgroup v2 id the socket was created in (cloned from the listener for
+ * accepted sockets). sk_cgrp_data.cgroup exists since 5.15 (commit
+ * 8520e224f547 "bpf, cgroups: Fix cgroup v2 fallback on v1/v2 mixed mode"). */
+static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
+{
+	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		return 0;
+	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+}
+
+static __always_inline void owner_current(struct ra_owner *o, __u8 role)
+{
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	o->tgid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	o->role = role;
+}
+
+static __always_inline void overflow_add(const struct ra_flow_key *key, __u8 slot,
+					 enum ra_counter c, __u64 n)
+{
+	__u32 idx = (__u32)key->role * RA_MAX_PORTS + slot;
+	struct ra_flow_val *v;
+
+	if (idx >= RA_OVERFLOW_SLOTS || c >= RA_CNT_MAX)
+		return;
+	v = bpf_map_lookup_elem(&ra_overflow, &idx);
+	if (v)
+		__sync_fetch_and_add(&v->cnt[c], n);
+}
+
+/* Add n to counter c of a flow; if the flow cannot get an entry, add it to the
+ * overflow bucket and count why. Never lost, never reset. */
+static __always_inline void flow_add(const struct ra_flow_key *key, __u8 slot, __u32 tgid,
+				     enum ra_counter c, __u64 n)
+{
+	struct ra_flow_val *v;
+	long err;
+
+	if (c >= RA_CNT_MAX)
+		return;
+	v = bpf_map_lookup_elem(&ra_flows, key);
+	if (!v) {
+		struct ra_flow_val zero = {};
+
+		err = bpf_map_update_elem(&ra_flows, key, &zero, BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			stat_inc(err == -E2BIG	  ? RA_STAT_FLOWS_FULL :
+				 err == -ENOMEM ? RA_STAT_FLOWS_NOMEM :
+						  RA_STAT_FLOWS_OTHER);
+			overflow_add(key, slot, c, n);
+			return;
+		}
+		v = bpf_map_lookup_elem(&ra_flows, key);
+		if (!v) {
+			stat_inc(RA_STAT_FLOWS_OTHER);
+			overflow_add(key, slot, c, n);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&v->cnt[c], n);
+	v->last_tgid = tgid;
+}
+
+/* A flow key for a socket and an owner (process + role). */
+static __always_inline void flow_key_of(struct ra_flow_key *key, const struct sock *sk,
+					const struct ra_watch *w, const struct ra_owner *o)
+{
+	key->cgroup_id = o->cgroup_id;
+	__builtin_memcpy(key->comm, o->comm, sizeof(key->comm));
+	key->port = w->port;
+	key->role = o->role;
+	sk_peer(sk, key->peer);
+}
+
+static __always_inline void owner_add(const struct sock *sk, const struct ra_watch *w,
+				      const struct ra_owner *o, enum ra_counter c, __u64 n)
+{
+	struct ra_flow_key key = {};
+
+	flow_key_of(&key, sk, w, o);
+	flow_add(&key, w->slot, o->tgid, c, n);
+}
+
+static __always_inline struct ra_listener_key listener_key(const struct sock *sk, __u16 port)
+{
+	struct ra_listener_key k = {
+		.netns_ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
+		.port = port,
+	};
+
+	return k;
+}
+
+#endif /* REQACCT_TCP_BPF_H */

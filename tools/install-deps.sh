@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Installs what building, running and testing reqacct need on Debian 12.
+set -eu
+BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev pkg-config"
+TEST="libcmocka-dev nginx-light curl openssl prometheus iproute2 procps strace"
+BENCH="hey"
+missing=
+for p in $BUILD $TEST $BENCH; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && { echo "deps: all installed"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "deps: need root to install:$missing" >&2; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# Debian starts nginx and prometheus as services when it installs them; tests
+# start their own, so keep the packaged services from starting (policy-rc.d).
+made_policy=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+	made_policy=1
+fi
+apt-get install -y -qq --no-install-recommends $missing
+[ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d

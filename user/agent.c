@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * agent.c - `reqacct agent`: load the BPF programs, attach them with links
+ * (closed by the kernel when the agent exits or is killed: nothing stays
+ * attached), serve /metrics until SIGINT or SIGTERM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "cgroup_names.h"
+#include "http.h"
+#include "log.h"
+#include "reqacct.skel.h"
+
+#define CGROUP_RESCAN_MS 1000	/* at most one cgroupfs walk per second on misses */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: reqacct agent [OPTIONS]\n"
+		"\n"
+		"Count TCP bytes and connections on watched ports per process and cgroup,\n"
+		"in the kernel, and serve them as Prometheus metrics.\n"
+		"\n"
+		"Options:\n"
+		"  -l, --listen ADDR:PORT  metrics endpoint, numeric address (default :9464)\n"
+		"  -c, --config FILE       configuration file (key = value; see README)\n"
+		"  -p, --port N            watched TCP port; repeat for more, replaces the\n"
+		"                          default set 443 6443 2379 10250 53\n"
+		"      --max-flows N       flow table entries (default %u)\n"
+		"      --hook MODE         auto (default), tracepoint (Linux 6.3+) or sockops\n"
+		"      --cgroup DIR        cgroup v2 directory for the sockops hook (default root)\n"
+		"      --cgroupfs DIR      cgroup2 mount (default: from /proc/self/mountinfo)\n"
+		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
+		"  -h, --help              this text\n"
+		"\n"
+		"EXAMPLES:\n"
+		"  reqacct agent                       # defaults, metrics on :9464\n"
+		"  reqacct agent -p 6443 -l 127.0.0.1:9464\n"
+		"  curl -s localhost:9464/metrics | grep reqacct_tcp_bytes_total\n",
+		RA_MAX_FLOWS);
+}
+
+/* Options and the config key each one sets. */
+static const struct option opts[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "max-flows", required_argument, NULL, 'F' },
+	{ "hook", required_argument, NULL, 'H' },
+	{ "cgroup", required_argument, NULL, 'G' },
+	{ "cgroupfs", required_argument, NULL, 'M' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+static const char *opt_key(int c)
+{
+	switch (c) {
+	case 'l': return "listen";
+	case 'F': return "max_flows";
+	case 'H': return "hook";
+	case 'G': return "cgroup";
+	case 'M': return "cgroupfs";
+	default: return NULL;
+	}
+}
+
+/* Defaults, then the file, then the options: the last word wins. Exposed to
+ * the tests through agent__parse_args(). */
+int agent__parse_args(struct ra_config *cfg, int argc, char **argv, char *err, size_t errlen);
+int agent__parse_args(struct ra_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	char ports[256] = "", src[64];
+	const char *config = NULL;
+	int c, rc;
+
+	config__defaults(cfg);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":l:c:p:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'v': log_verbosity++; break;
+		case 'h': return 1;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return -EINVAL;
+		case '?':
+			snprintf(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
+			return -EINVAL;
+		default: break;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (config && (rc = config__parse_file(cfg, config, err, errlen)))
+		return rc;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":l:c:p:vh", opts, NULL)) != -1) {
+		const char *key = opt_key(c);
+
+		if (c == 'p') {
+			if (strlen(ports) + strlen(optarg) + 2 >= sizeof(ports)) {
+				snprintf(err, errlen, "--port: too many ports");
+				return -EINVAL;
+			}
+			strcat(strcat(ports, " "), optarg);
+		} else if (key) {
+			snprintf(src, sizeof(src), "--%s", opts[0].name);
+			for (const struct option *o = opts; o->name; o++)
+				if (o->val == c)
+					snprintf(src, sizeof(src), "--%s", o->name);
+			if ((rc = config__set(cfg, key, optarg, src, err, errlen)))
+				return rc;
+		}
+	}
+	if (ports[0] && (rc = config__set(cfg, "ports", ports, "--port", err, errlen)))
+		return rc;
+	return 0;
+}
+
+/* sock:sock_{send,recv}_length exist from Linux 6.3 (commit 6e6eda44b939
+ * "net: add sock_send_length and sock_recv_length tracepoints"): their BTF
+ * typedef tells whether this kernel has them. */
+static bool kernel_has_sock_length_tp(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool ok;
+
+	if (!vmlinux)
+		return false;
+	ok = btf__find_by_name_kind(vmlinux, "btf_trace_sock_send_length", BTF_KIND_TYPEDEF) > 0 &&
+	     btf__find_by_name_kind(vmlinux, "btf_trace_sock_recv_length", BTF_KIND_TYPEDEF) > 0;
+	btf__free(vmlinux);
+	return ok;
+}
+
+static int fill_ports(struct agent *a)
+{
+	int fd = bpf_map__fd(a->skel->maps.ra_ports);
+
+	for (__u32 i = 0; i < a->cfg.nports; i++) {
+		__u32 port = a->cfg.ports[i];
+		__u8 slot1 = i + 1;
+
+		if (bpf_map_update_elem(fd, &port, &slot1, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int attach(struct agent *a)
+{
+	struct reqacct_bpf *s = a->skel;
+	const struct {
+		struct bpf_program *prog;
+		struct bpf_link **link;
+		bool on;
+	} tps[] = {
+		{ s->progs.ra_set_state, &s->links.ra_set_state, true },
+		{ s->progs.ra_sock_send, &s->links.ra_sock_send, a->hook == HOOK_TRACEPOINT },
+		{ s->progs.ra_sock_recv, &s->links.ra_sock_recv, a->hook == HOOK_TRACEPOINT },
+	};
+	char cg[CONFIG_PATH_MAX + 1];
+	int fd, err;
+
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		if (!tps[i].on)
+			continue;
+		*tps[i].link = bpf_program__attach(tps[i].prog);
+		if (!*tps[i].link) {
+			err = -errno;
+			pr_warn("attaching %s: %s\n", bpf_program__name(tps[i].prog), strerror(-err));
+			return err;
+		}
+	}
+	if (a->hook != HOOK_SOCKOPS)
+		return 0;
+	snprintf(cg, sizeof(cg), "%s", a->cfg.cgroup[0] ? a->cfg.cgroup : a->cfg.cgroupfs);
+	fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("opening cgroup %s: %s\n", cg, strerror(-err));
+		return err;
+	}
+	s->links.ra_sockops = bpf_program__attach_cgroup(s->progs.ra_sockops, fd);
+	err = s->links.ra_sockops ? 0 : -errno;
+	close(fd);
+	if (err)
+		pr_warn("attaching sockops to %s: %s\n", cg, strerror(-err));
+	return err;
+}
+
+static int setup(struct agent *a)
+{
+	struct reqacct_bpf *s;
+	int err;
+
+	if (!a->cfg.cgroupfs[0]) {
+		err = cgroup_names__find_mount("/proc/self/mountinfo", a->cfg.cgroupfs,
+					       sizeof(a->cfg.cgroupfs));
+		if (err) {
+			pr_warn("no cgroup2 filesystem mounted (/proc/self/mountinfo): %s\n",
+				strerror(-err));
+			return err;
+		}
+	}
+	a->hook = a->cfg.hook;
+	if (a->hook == HOOK_AUTO)
+		a->hook = kernel_has_sock_length_tp() ? HOOK_TRACEPOINT : HOOK_SOCKOPS;
+	a->ncpus = libbpf_num_possible_cpus();
+	if (a->ncpus < 0)
+		return a->ncpus;
+
+	s = a->skel = reqacct_bpf__open();
+	if (!s) {
+		err = -errno;
+		pr_warn("opening BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	bpf_map__set_max_entries(s->maps.ra_flows, a->cfg.max_flows);
+	bpf_map__set_max_entries(s->maps.ra_listeners, a->cfg.max_listeners);
+	bpf_program__set_autoload(s->progs.ra_sock_send, a->hook == HOOK_TRACEPOINT);
+	bpf_program__set_autoload(s->progs.ra_sock_recv, a->hook == HOOK_TRACEPOINT);
+	bpf_program__set_autoload(s->progs.ra_sockops, a->hook == HOOK_SOCKOPS);
+	err = reqacct_bpf__load(s);
+	if (err) {
+		pr_warn("loading BPF programs: %s (needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN, "
+			"and a kernel with BTF)\n", strerror(-err));
+		return err;
+	}
+	err = fill_ports(a);
+	if (err) {
+		pr_warn("writing ra_ports: %s\n", strerror(-err));
+		return err;
+	}
+	err = attach(a);
+	if (err)
+		return err;
+	err = listeners__seed(a);
+	if (err < 0)
+		pr_warn("finding existing listeners in /proc: %s (continuing)\n", strerror(-err));
+	a->listeners_seeded = err > 0 ? err : 0;
+	a->cgroups = cgroup_names__new(a->cfg.cgroupfs, CGROUP_RESCAN_MS);
+	if (!a->cgroups)
+		return -ENOMEM;
+	return 0;
+}
+
+int do_agent(int argc, char **argv)
+{
+	struct agent a = {};
+	struct http_server *http = NULL;
+	char err[CONFIG_ERR_MAX];
+	sigset_t set;
+	int rc, sig;
+
+	rc = agent__parse_args(&a.cfg, argc, argv, err, sizeof(err));
+	if (rc > 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (rc) {
+		pr_warn("%s\n", err);
+		return 2;
+	}
+	/* Block the stop signals before any thread starts, then wait for them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = setup(&a);
+	if (rc)
+		goto out;
+	http = http__start(&a);
+	if (!http) {
+		rc = -EADDRNOTAVAIL;
+		goto out;
+	}
+	pr_info("counting TCP on %u port(s) with the %s hook; metrics on http://%s/metrics\n",
+		a.cfg.nports, config__hook_name(a.hook), a.cfg.listen);
+	sigwait(&set, &sig);
+	pr_info("%s: detaching and exiting\n", strsignal(sig));
+out:
+	http__stop(http);
+	reqacct_bpf__destroy(a.skel);
+	cgroup_names__free(a.cgroups);
+	return rc ? 1 : 0;
+}

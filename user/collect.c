@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * collect.c - turns the BPF maps into Prometheus families at scrape time (the
+ * collector pattern): flows are read in batches, never deleted or reset, so
+ * every counter is monotonic. Metric reference: docs/metrics.md.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "cgroup_names.h"
+#include "log.h"
+#include "prom.h"
+#include "reqacct.skel.h"
+
+#define PEER_OVERFLOW "overflow"	/* labels of the overflow bucket */
+
+struct flow {
+	struct ra_flow_key k;
+	struct ra_flow_val v;
+	char cgroup[64];	/* only for ids without a name: "id:N" */
+	const char *cgroup_path;
+	char comm[RA_COMM_LEN + 1];
+	char peer[INET6_ADDRSTRLEN];
+	char port[8];
+};
+
+static const char *const role_names[RA_ROLE_MAX] = {
+	[RA_ROLE_CLIENT] = "client", [RA_ROLE_SERVER] = "server",
+};
+
+/* Read a hash map in batches (Linux 5.6+), else key by key. */
+static int dump_hash(int fd, size_t ksz, size_t vsz, __u32 max, void *keys, void *vals,
+		     __u32 *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 batch, count;
+	bool first = true;
+	int err;
+
+	*n = 0;
+	while (*n < max) {
+		count = max - *n;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch,
+					   (char *)keys + *n * ksz, (char *)vals + *n * vsz,
+					   &count, &opts);
+		*n += count;
+		if (err == -ENOENT)
+			return 0;
+		if (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP)
+			break;
+		if (err)
+			return err;
+		first = false;
+	}
+	if (!first || *n)
+		return 0;
+	/* Fallback: key by key. An entry deleted meanwhile is skipped. */
+	for (void *prev = NULL; *n < max; ) {
+		void *k = (char *)keys + *n * ksz;
+
+		if (bpf_map_get_next_key(fd, prev, k))
+			break;
+		prev = k;
+		if (!bpf_map_lookup_elem(fd, k, (char *)vals + *n * vsz))
+			(*n)++;
+	}
+	return 0;
+}
+
+static void peer_str(const __u8 a[RA_ADDR_LEN], char *out, size_t len)
+{
+	static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (!memcmp(a, v4mapped, sizeof(v4mapped)))
+		inet_ntop(AF_INET, a + 12, out, len);
+	else
+		inet_ntop(AF_INET6, a, out, len);
+}
+
+static int cmp_flow(const void *pa, const void *pb)
+{
+	const struct flow *a = pa, *b = pb;
+	int c;
+
+	if (a->k.role != b->k.role)
+		return a->k.role < b->k.role ? -1 : 1;
+	if (a->k.port != b->k.port)
+		return a->k.port < b->k.port ? -1 : 1;
+	if ((c = strcmp(a->cgroup_path, b->cgroup_path)))
+		return c;
+	if ((c = strcmp(a->comm, b->comm)))
+		return c;
+	return memcmp(a->k.peer, b->k.peer, RA_ADDR_LEN);
+}
+
+static void sum_percpu(const struct ra_flow_val *pcpu, int ncpus, struct ra_flow_val *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int c = 0; c < ncpus; c++)
+		for (int i = 0; i < RA_CNT_MAX; i++)
+			out->cnt[i] += pcpu[c].cnt[i];
+}
+
+/* All flows plus one pseudo-flow per non-empty overflow slot. */
+static struct flow *read_flows(struct agent *a, size_t *nflows)
+{
+	__u32 max = bpf_map__max_entries(a->skel->maps.ra_flows), n = 0;
+	struct ra_flow_key *keys = calloc(max, sizeof(*keys));
+	struct ra_flow_val *vals = calloc(max, sizeof(*vals));
+	struct ra_flow_val *pcpu = calloc(a->ncpus, sizeof(*pcpu));
+	struct flow *f = calloc(max + RA_OVERFLOW_SLOTS, sizeof(*f));
+	size_t nf = 0;
+	int err;
+
+	if (!keys || !vals || !pcpu || !f)
+		goto fail;
+	err = dump_hash(bpf_map__fd(a->skel->maps.ra_flows), sizeof(*keys), sizeof(*vals), max,
+			keys, vals, &n);
+	if (err) {
+		pr_warn("reading ra_flows: %s\n", strerror(-err));
+		goto fail;
+	}
+	for (__u32 i = 0; i < n; i++, nf++) {
+		f[nf].k = keys[i];
+		f[nf].v = vals[i];
+		f[nf].cgroup_path = cgroup_names__get(a->cgroups, keys[i].cgroup_id);
+		if (!f[nf].cgroup_path) {
+			snprintf(f[nf].cgroup, sizeof(f[nf].cgroup), "id:%llu",
+				 (unsigned long long)keys[i].cgroup_id);
+			f[nf].cgroup_path = f[nf].cgroup;
+		}
+		memcpy(f[nf].comm, keys[i].comm, RA_COMM_LEN);
+		peer_str(keys[i].peer, f[nf].peer, sizeof(f[nf].peer));
+	}
+	for (__u32 slot = 0; slot < RA_OVERFLOW_SLOTS; slot++) {
+		struct ra_flow_val sum;
+		__u32 role = slot / RA_MAX_PORTS, port = slot % RA_MAX_PORTS;
+
+		if (port >= a->cfg.nports ||
+		    bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.ra_overflow), &slot, pcpu))
+			continue;
+		sum_percpu(pcpu, a->ncpus, &sum);
+		if (!memcmp(&sum, &(struct ra_flow_val){}, sizeof(sum)))
+			continue;
+		f[nf].k.role = role;
+		f[nf].k.port = a->cfg.ports[port];
+		f[nf].v = sum;
+		f[nf].cgroup_path = PEER_OVERFLOW;
+		strcpy(f[nf].comm, PEER_OVERFLOW);
+		strcpy(f[nf].peer, PEER_OVERFLOW);
+		nf++;
+	}
+	for (size_t i = 0; i < nf; i++)
+		snprintf(f[i].port, sizeof(f[i].port), "%u", f[i].k.port);
+	qsort(f, nf, sizeof(*f), cmp_flow);
+	free(keys);
+	free(vals);
+	free(pcpu);
+	*nflows = nf;
+	return f;
+fail:
+	free(keys);
+	free(vals);
+	free(pcpu);
+	free(f);
+	*nflows = 0;
+	return NULL;
+}
+
+/* One counter of every flow as one family. */
+static void flow_family(struct prom_buf *b, const struct flow *f, size_t n, const char *name,
+			const char *help, enum ra_counter c, bool client_only)
+{
+	prom__family(b, name, "counter", help);
+	for (size_t i = 0; i < n; i++) {
+		struct prom_label l[] = {
+			{ "role", role_names[f[i].k.role] }, { "cgroup", f[i].cgroup_path },
+			{ "comm", f[i].comm }, { "port", f[i].port }, { "peer", f[i].peer },
+		};
+
+		if (!client_only || f[i].k.role == RA_ROLE_CLIENT)
+			prom__sample_u64(b, name, l, 5, f[i].v.cnt[c]);
+	}
+}
+
+static void tcp_families(struct prom_buf *b, const struct flow *f, size_t n)
+{
+	static const char *const dir[] = { [RA_CNT_BYTES_SENT] = "sent", [RA_CNT_BYTES_RECV] = "received" };
+	const char *name = "reqacct_tcp_bytes_total";
+
+	prom__family(b, name, "counter",
+		     "TCP payload bytes on watched ports, by local process (cgroup, comm), "
+		     "role, watched port and peer address.");
+	for (int d = RA_CNT_BYTES_SENT; d <= RA_CNT_BYTES_RECV; d++) {
+		for (size_t i = 0; i < n; i++) {
+			struct prom_label l[] = {
+				{ "direction", dir[d] }, { "role", role_names[f[i].k.role] },
+				{ "cgroup", f[i].cgroup_path }, { "comm", f[i].comm },
+				{ "port", f[i].port }, { "peer", f[i].peer },
+			};
+
+			prom__sample_u64(b, name, l, 6, f[i].v.cnt[d]);
+		}
+	}
+	flow_family(b, f, n, "reqacct_tcp_connections_total",
+		    "TCP connections opened (reached ESTABLISHED) on watched ports.",
+		    RA_CNT_CONNS_OPENED, false);
+	flow_family(b, f, n, "reqacct_tcp_connections_closed_total",
+		    "TCP connections closed after being counted as opened.",
+		    RA_CNT_CONNS_CLOSED, false);
+	flow_family(b, f, n, "reqacct_tcp_connect_errors_total",
+		    "Outgoing connections that failed (SYN_SENT to CLOSE: refused, timed out, reset).",
+		    RA_CNT_CONNECT_ERRORS, true);
+}
+
+static __u64 stat_sum(struct agent *a, enum ra_stat s)
+{
+	__u64 v[a->ncpus], sum = 0;
+	__u32 k = s;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.ra_stats), &k, v))
+		return 0;
+	for (int c = 0; c < a->ncpus; c++)
+		sum += v[c];
+	return sum;
+}
+
+static __u32 count_entries(int fd, size_t ksz)
+{
+	char prev[64], key[64];
+	__u32 n = 0;
+
+	if (ksz > sizeof(key))
+		return 0;
+	for (void *p = NULL; !bpf_map_get_next_key(fd, p, key); p = prev, n++)
+		memcpy(prev, key, ksz);
+	return n;
+}
+
+static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows)
+{
+	static const struct {
+		const char *map, *reason;
+		enum ra_stat stat;
+	} failures[] = {
+		{ "ra_flows", "full", RA_STAT_FLOWS_FULL },
+		{ "ra_flows", "nomem", RA_STAT_FLOWS_NOMEM },
+		{ "ra_flows", "other", RA_STAT_FLOWS_OTHER },
+		{ "ra_listeners", "full", RA_STAT_LISTENERS_FULL },
+		{ "ra_listeners", "other", RA_STAT_LISTENERS_OTHER },
+		{ "ra_sk", "alloc", RA_STAT_SK_STORAGE_FAIL },
+	};
+	struct bpf_map *listeners = a->skel->maps.ra_listeners;
+	char ver[32];
+	struct rusage ru;
+	long rss_pages = 0;
+	FILE *f;
+
+	snprintf(ver, sizeof(ver), "%u.%u", libbpf_major_version(), libbpf_minor_version());
+	prom__family(b, "reqacct_build_info", "gauge",
+		     "Version of the agent, of libbpf, and the byte counting hook in use.");
+	prom__sample_u64(b, "reqacct_build_info", (struct prom_label[]){
+		{ "version", REQACCT_VERSION }, { "libbpf_version", ver },
+		{ "hook", config__hook_name(a->hook) } }, 3, 1);
+
+	prom__family(b, "reqacct_map_entries", "gauge", "Entries in a BPF map.");
+	prom__sample_u64(b, "reqacct_map_entries", (struct prom_label[]){ { "map", "ra_flows" } }, 1,
+			 nflows);
+	prom__sample_u64(b, "reqacct_map_entries", (struct prom_label[]){ { "map", "ra_listeners" } },
+			 1, count_entries(bpf_map__fd(listeners), sizeof(struct ra_listener_key)));
+	prom__family(b, "reqacct_map_capacity", "gauge", "Maximum entries of a BPF map.");
+	prom__sample_u64(b, "reqacct_map_capacity", (struct prom_label[]){ { "map", "ra_flows" } }, 1,
+			 bpf_map__max_entries(a->skel->maps.ra_flows));
+	prom__sample_u64(b, "reqacct_map_capacity", (struct prom_label[]){ { "map", "ra_listeners" } },
+			 1, bpf_map__max_entries(listeners));
+
+	prom__family(b, "reqacct_map_update_failures_total", "counter",
+		     "BPF map updates that failed, by map and reason. Failed ra_flows updates "
+		     "were added to the overflow bucket (cgroup=\"overflow\").");
+	for (size_t i = 0; i < sizeof(failures) / sizeof(failures[0]); i++)
+		prom__sample_u64(b, "reqacct_map_update_failures_total", (struct prom_label[]){
+			{ "map", failures[i].map }, { "reason", failures[i].reason } }, 2,
+			stat_sum(a, failures[i].stat));
+
+	prom__family(b, "reqacct_unattributed_connections_total", "counter",
+		     "Accepted connections whose listener predates the agent and was not found "
+		     "at start; counted with comm=\"" RA_COMM_UNKNOWN "\".");
+	prom__sample_u64(b, "reqacct_unattributed_connections_total", NULL, 0,
+			 stat_sum(a, RA_STAT_OWNER_UNKNOWN));
+
+	prom__family(b, "reqacct_listeners_seeded", "gauge",
+		     "Listening sockets found in /proc at start (older than the agent).");
+	prom__sample_u64(b, "reqacct_listeners_seeded", NULL, 0, a->listeners_seeded);
+
+	prom__family(b, "reqacct_cgroup_names", "gauge", "cgroup id to path cache entries.");
+	prom__sample_u64(b, "reqacct_cgroup_names", NULL, 0, cgroup_names__size(a->cgroups));
+	prom__family(b, "reqacct_cgroup_scans_total", "counter", "Walks of the cgroup2 filesystem.");
+	prom__sample_u64(b, "reqacct_cgroup_scans_total", NULL, 0, cgroup_names__scans(a->cgroups));
+
+	prom__family(b, "reqacct_scrape_duration_seconds", "gauge",
+		     "Time the previous scrape took to collect and format the metrics.");
+	prom__sample_f64(b, "reqacct_scrape_duration_seconds", NULL, 0, a->last_scrape_seconds);
+	prom__family(b, "reqacct_scrapes_total", "counter", "Scrapes served.");
+	prom__sample_u64(b, "reqacct_scrapes_total", NULL, 0, a->scrapes);
+
+	getrusage(RUSAGE_SELF, &ru);
+	prom__family(b, "process_cpu_seconds_total", "counter", "User and system CPU time of the agent.");
+	prom__sample_f64(b, "process_cpu_seconds_total", NULL, 0,
+			 ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+				 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	f = fopen("/proc/self/statm", "re");
+	if (f) {
+		if (fscanf(f, "%*s %ld", &rss_pages) != 1)
+			rss_pages = 0;
+		fclose(f);
+	}
+	prom__family(b, "process_resident_memory_bytes", "gauge", "Resident memory of the agent.");
+	prom__sample_u64(b, "process_resident_memory_bytes", NULL, 0,
+			 (__u64)rss_pages * sysconf(_SC_PAGESIZE));
+}
+
+void collect__metrics(struct agent *a, struct prom_buf *b)
+{
+	struct timespec t0, t1;
+	struct flow *f;
+	size_t n, nflows = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	f = read_flows(a, &n);
+	for (size_t i = 0; i < n; i++)
+		nflows += strcmp(f[i].peer, PEER_OVERFLOW) != 0;
+	tcp_families(b, f, n);
+	self_families(a, b, nflows);
+	free(f);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	a->last_scrape_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	a->scrapes++;
+}

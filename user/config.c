@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* config.c - configuration file and option values (see config.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+/* Upper bound for max_flows: 4M entries of 96 bytes, ~400 MiB of map memory. */
+#define MAX_FLOWS_LIMIT (1u << 22)
+#define MAX_LISTENERS_LIMIT (1u << 16)
+#define CONFIG_FILE_MAX (1 << 20)
+
+static const __u16 default_ports[] = { 443, 6443, 2379, 10250, 53 };
+static const char *const hook_names[] = {
+	[HOOK_AUTO] = "auto", [HOOK_TRACEPOINT] = "tracepoint", [HOOK_SOCKOPS] = "sockops",
+};
+
+const char *config__hook_name(enum hook_mode m)
+{
+	return m < sizeof(hook_names) / sizeof(hook_names[0]) ? hook_names[m] : "?";
+}
+
+void config__defaults(struct ra_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen, sizeof(c->listen), ":9464");
+	memcpy(c->ports, default_ports, sizeof(default_ports));
+	c->nports = sizeof(default_ports) / sizeof(default_ports[0]);
+	c->max_flows = RA_MAX_FLOWS;
+	c->max_listeners = RA_MAX_LISTENERS;
+	c->hook = HOOK_AUTO;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* A decimal number in [lo, hi], nothing else (no sign, no spaces, no hex). */
+static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || *end || *out < lo || *out > hi)
+		return -EINVAL;
+	return 0;
+}
+
+int config__parse_listen(const char *s, char *host, size_t hostlen, __u16 *port)
+{
+	const char *colon;
+	unsigned long p;
+	size_t n;
+
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		n = rb - s - 1;
+		s++;
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || memchr(s, ':', colon - s))
+			return -EINVAL;	/* bare IPv6 needs brackets */
+		n = colon - s;
+	}
+	if (n >= hostlen || parse_uint(colon + 1, 1, 65535, &p))
+		return -EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	*port = p;
+	return 0;
+}
+
+/* "443, 6443 2379": a list of ports separated by commas or spaces. */
+static int parse_ports(struct ra_config *c, const char *val, const char *src, char *err,
+		       size_t errlen)
+{
+	char buf[256], *save, *tok;
+	unsigned long p;
+	__u32 n = 0;
+
+	if (strlen(val) >= sizeof(buf))
+		return fail(err, errlen, "%s: port list too long", src);
+	strcpy(buf, val);
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (parse_uint(tok, 1, 65535, &p))
+			return fail(err, errlen, "%s: bad port '%s' (want 1-65535)", src, tok);
+		for (__u32 i = 0; i < n; i++)
+			if (c->ports[i] == p)
+				return fail(err, errlen, "%s: port %lu listed twice", src, p);
+		if (n == RA_MAX_PORTS)
+			return fail(err, errlen, "%s: more than %d ports", src, RA_MAX_PORTS);
+		c->ports[n++] = p;
+	}
+	if (!n)
+		return fail(err, errlen, "%s: empty port list", src);
+	c->nports = n;
+	return 0;
+}
+
+int config__set(struct ra_config *c, const char *key, const char *val, const char *src,
+		char *err, size_t errlen)
+{
+	char host[64];
+	unsigned long n;
+	__u16 port;
+
+	if (!strcmp(key, "listen")) {
+		if (config__parse_listen(val, host, sizeof(host), &port) ||
+		    strlen(val) >= sizeof(c->listen))
+			return fail(err, errlen, "%s: bad listen address '%s' (want ADDR:PORT, [V6]:PORT or :PORT)",
+				    src, val);
+		strcpy(c->listen, val);
+	} else if (!strcmp(key, "ports") || !strcmp(key, "port")) {
+		return parse_ports(c, val, src, err, errlen);
+	} else if (!strcmp(key, "max_flows")) {
+		if (parse_uint(val, 1, MAX_FLOWS_LIMIT, &n))
+			return fail(err, errlen, "%s: bad max_flows '%s' (want 1-%u)", src, val,
+				    MAX_FLOWS_LIMIT);
+		c->max_flows = n;
+	} else if (!strcmp(key, "max_listeners")) {
+		if (parse_uint(val, 1, MAX_LISTENERS_LIMIT, &n))
+			return fail(err, errlen, "%s: bad max_listeners '%s' (want 1-%u)", src, val,
+				    MAX_LISTENERS_LIMIT);
+		c->max_listeners = n;
+	} else if (!strcmp(key, "hook")) {
+		for (n = 0; n < sizeof(hook_names) / sizeof(hook_names[0]); n++)
+			if (!strcmp(val, hook_names[n]))
+				break;
+		if (n == sizeof(hook_names) / sizeof(hook_names[0]))
+			return fail(err, errlen, "%s: bad hook '%s' (want auto, tracepoint or sockops)",
+				    src, val);
+		c->hook = n;
+	} else if (!strcmp(key, "cgroup") || !strcmp(key, "cgroupfs")) {
+		char *dst = key[6] ? c->cgroupfs : c->cgroup;
+
+		if (val[0] != '/' || strlen(val) >= CONFIG_PATH_MAX)
+			return fail(err, errlen, "%s: %s must be an absolute path", src, key);
+		strcpy(dst, val);
+	} else {
+		return fail(err, errlen, "%s: unknown key '%s'", src, key);
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	s += strspn(s, " \t\r");
+	e = s + strlen(s);
+	while (e > s && strchr(" \t\r", e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int config__parse_text(struct ra_config *c, const char *text, const char *name,
+		       char *err, size_t errlen)
+{
+	char *copy = strdup(text), *line, *save = NULL, src[CONFIG_PATH_MAX + 32];
+	int lineno = 0, rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (line = copy; line && !rc; line = save) {
+		char *eq, *key, *val;
+
+		lineno++;
+		save = strchr(line, '\n');
+		if (save)
+			*save++ = '\0';
+		snprintf(src, sizeof(src), "%s:%d", name, lineno);
+		key = trim(line);
+		if (!*key || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (!eq) {
+			rc = fail(err, errlen, "%s: expected 'key = value', got '%.40s'", src, key);
+			break;
+		}
+		*eq = '\0';
+		key = trim(key);
+		val = trim(eq + 1);
+		if (!*key)
+			rc = fail(err, errlen, "%s: missing key before '='", src);
+		else if (!*val)
+			rc = fail(err, errlen, "%s: missing value for '%s'", src, key);
+		else
+			rc = config__set(c, key, val, src, err, errlen);
+	}
+	free(copy);
+	return rc;
+}
+
+int config__parse_file(struct ra_config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+	int rc;
+
+	if (!f) {
+		rc = -errno;
+		fail(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+	fclose(f);
+	if (n > CONFIG_FILE_MAX) {
+		free(buf);
+		return fail(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+	}
+	if (memchr(buf, '\0', n)) {
+		free(buf);
+		return fail(err, errlen, "%s: contains a NUL byte (binary file?)", path);
+	}
+	buf[n] = '\0';
+	rc = config__parse_text(c, buf, path, err, errlen);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * config.h - the agent's configuration: defaults, a `key = value` file and
+ * command-line options, in that order of precedence (last wins). Every
+ * parse error names the source, the line and what is wrong.
+ */
+#ifndef REQACCT_CONFIG_H
+#define REQACCT_CONFIG_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "reqacct_abi.h"
+
+enum hook_mode {
+	HOOK_AUTO,		/* tracepoints where the kernel has them, else sockops */
+	HOOK_TRACEPOINT,	/* sock:sock_{send,recv}_length (Linux 6.3+) */
+	HOOK_SOCKOPS,		/* sockops byte deltas (fallback, Linux 5.15+) */
+};
+
+#define CONFIG_PATH_MAX 4096
+#define CONFIG_ERR_MAX 512
+
+struct ra_config {
+	char listen[128];		/* ADDR:PORT of the metrics endpoint */
+	__u16 ports[RA_MAX_PORTS];	/* watched TCP ports */
+	__u32 nports;
+	__u32 max_flows;		/* ra_flows entries */
+	__u32 max_listeners;		/* ra_listeners entries */
+	enum hook_mode hook;
+	char cgroup[CONFIG_PATH_MAX];	/* cgroup v2 dir for the sockops fallback; "" = root */
+	char cgroupfs[CONFIG_PATH_MAX];	/* cgroup v2 mount; "" = from /proc/self/mountinfo */
+};
+
+/* Defaults: ports of the apiserver (6443, 443), etcd (2379), kubelet (10250), DNS (53). */
+void config__defaults(struct ra_config *c);
+
+/* Parse text (a config file's content, named name in errors). 0 or -EINVAL
+ * with a message in err. */
+int config__parse_text(struct ra_config *c, const char *text, const char *name,
+		       char *err, size_t errlen);
+int config__parse_file(struct ra_config *c, const char *path, char *err, size_t errlen);
+
+/* Set one key, as the file and the command line do; src names the source. */
+int config__set(struct ra_config *c, const char *key, const char *val, const char *src,
+		char *err, size_t errlen);
+
+/* Parse "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" (all addresses). */
+int config__parse_listen(const char *s, char *host, size_t hostlen, __u16 *port);
+
+const char *config__hook_name(enum hook_mode m);
+
+#endif
