@@ -34,7 +34,7 @@ static __always_inline int handle_io(struct sock *sk, int ret, int flags, enum r
 	/* The role is known for sockets opened while the agent ran; older
 	 * ones get the role that follows from the watched port. */
 	st = bpf_sk_storage_get(&ra_sk, sk, NULL, 0);
-	owner_current(&o, st ? st->owner.role : w.role);
+	owner_current(&o, &w, st ? st->owner.role : w.role);
 	owner_add(sk, &w, &o, dir, ret);
 	return 0;
 }
@@ -59,7 +59,7 @@ static __always_inline void remember_listener(const struct sock *sk, const struc
 	struct ra_owner o = {};
 	long err;
 
-	owner_current(&o, RA_ROLE_SERVER);
+	owner_current(&o, w, RA_ROLE_SERVER);
 	err = bpf_map_update_elem(&ra_listeners, &k, &o, BPF_ANY);
 	if (err)
 		stat_inc(err == -E2BIG ? RA_STAT_LISTENERS_FULL : RA_STAT_LISTENERS_OTHER);
@@ -74,13 +74,40 @@ static __always_inline void passive_owner(const struct sock *sk, const struct ra
 
 	if (l) {
 		*o = *l;
+		o->port = w->port;
 		return;
 	}
 	stat_inc(RA_STAT_OWNER_UNKNOWN);
+	o->port = w->port;
 	o->cgroup_id = sk_cgroup_id(sk);
 	__builtin_memcpy(o->comm, RA_COMM_UNKNOWN, sizeof(RA_COMM_UNKNOWN));
 	o->role = RA_ROLE_SERVER;
 	o->flags = RA_SK_GUESSED;
+}
+
+/* The events of a socket's opening, where its ports are read from the socket. */
+static __always_inline void handle_open(const struct sock *sk, const struct ra_watch *w,
+					int old, int new)
+{
+	struct ra_sk_state *st;
+
+	if (new == TCP_LISTEN) {	/* listen(2): the caller's context */
+		if (w->role == RA_ROLE_SERVER)
+			remember_listener(sk, w);
+		return;
+	}
+	st = bpf_sk_storage_get(&ra_sk, (struct sock *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st) {
+		stat_inc(RA_STAT_SK_STORAGE_FAIL);
+		return;
+	}
+	if (new == TCP_SYN_SENT) {	/* connect(2): the caller's context */
+		owner_current(&st->owner, w, RA_ROLE_CLIENT);
+		return;
+	}
+	passive_owner(sk, w, &st->owner);	/* accepted: softirq context */
+	st->owner.flags |= RA_SK_OPENED;
+	owner_add(sk, w, &st->owner, RA_CNT_CONNS_OPENED, 1);
 }
 
 static __always_inline void handle_state(const struct sock *sk, int old, int new)
@@ -88,40 +115,17 @@ static __always_inline void handle_state(const struct sock *sk, int old, int new
 	struct ra_sk_state *st;
 	struct ra_watch w;
 
-	if (!sk_is_tcp(sk) || !sk_watched(sk, &w))
+	if (!sk_is_tcp(sk))
 		return;
-
-	if (new == TCP_LISTEN) {	/* listen(2): the caller's context */
-		if (w.role == RA_ROLE_SERVER)
-			remember_listener(sk, &w);
-		return;
-	}
-	if (old == TCP_CLOSE && new == TCP_SYN_SENT) {	/* connect(2): the caller's context */
-		st = bpf_sk_storage_get(&ra_sk, (struct sock *)sk, NULL,
-					BPF_SK_STORAGE_GET_F_CREATE);
-		if (!st) {
-			stat_inc(RA_STAT_SK_STORAGE_FAIL);
-			return;
-		}
-		owner_current(&st->owner, RA_ROLE_CLIENT);
+	if (new == TCP_LISTEN || (old == TCP_CLOSE && new == TCP_SYN_SENT) ||
+	    (old == TCP_SYN_RECV && new == TCP_ESTABLISHED)) {
+		if (sk_watched(sk, &w))
+			handle_open(sk, &w, old, new);
 		return;
 	}
-	if (old == TCP_SYN_RECV && new == TCP_ESTABLISHED) {	/* accepted: softirq */
-		st = bpf_sk_storage_get(&ra_sk, (struct sock *)sk, NULL,
-					BPF_SK_STORAGE_GET_F_CREATE);
-		if (!st) {
-			stat_inc(RA_STAT_SK_STORAGE_FAIL);
-			return;
-		}
-		passive_owner(sk, &w, &st->owner);
-		st->owner.flags |= RA_SK_OPENED;
-		owner_add(sk, &w, &st->owner, RA_CNT_CONNS_OPENED, 1);
-		return;
-	}
-
 	st = bpf_sk_storage_get(&ra_sk, (struct sock *)sk, NULL, 0);
-	if (!st)
-		return;		/* opened before the agent started */
+	if (!st || !owner_watch(&st->owner, &w))
+		return;		/* not watched, or opened before the agent started */
 	if (old == TCP_SYN_SENT && new == TCP_ESTABLISHED) {
 		st->owner.flags |= RA_SK_OPENED;
 		owner_add(sk, &w, &st->owner, RA_CNT_CONNS_OPENED, 1);
@@ -150,15 +154,23 @@ int BPF_PROG(ra_set_state, const struct sock *sk, int oldstate, int newstate)
  * every RTT sample and state change, added as deltas to the socket owner's
  * flow. Only sockets opened while the agent runs are seen, and bytes are
  * counted when acknowledged or received, not when the process reads them.
+ *
+ * Both counters include the FIN's sequence number once it is acknowledged
+ * (ours) or received (the peer's); payload bytes leave it out. Our FIN was
+ * sent in the states below and is acknowledged when snd_una reaches
+ * write_seq; the peer's FIN sets SOCK_DONE (tcp_fin(), tcp_input.c).
  */
-static __always_inline void sockops_account(struct bpf_sock_ops *ops, bool first)
+#define FIN_SENT_STATES ((1 << TCP_FIN_WAIT1) | (1 << TCP_FIN_WAIT2) | (1 << TCP_CLOSING) | \
+			 (1 << TCP_LAST_ACK) | (1 << TCP_TIME_WAIT))
+
+static __always_inline void sockops_account(struct bpf_sock_ops *ops, int state, bool first)
 {
-	__u64 cur[2] = { ops->bytes_acked, ops->bytes_received };
 	struct bpf_sock *bsk = ops->sk;
 	struct ra_sk_state *st;
 	struct tcp_sock *tp;
 	struct ra_watch w;
 	struct sock *sk;
+	__u64 cur[2];
 
 	if (!bsk)
 		return;
@@ -167,12 +179,20 @@ static __always_inline void sockops_account(struct bpf_sock_ops *ops, bool first
 		return;
 	sk = (struct sock *)tp;
 	st = bpf_sk_storage_get(&ra_sk, sk, NULL, 0);
-	if (!st || !sk_watched(sk, &w))
+	if (!st || !owner_watch(&st->owner, &w))
 		return;
+	cur[RA_CNT_BYTES_SENT] = ops->bytes_acked;
+	cur[RA_CNT_BYTES_RECV] = ops->bytes_received;
+	if (((1 << state) & FIN_SENT_STATES) &&
+	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq) && cur[RA_CNT_BYTES_SENT])
+		cur[RA_CNT_BYTES_SENT]--;
+	if ((BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)) && cur[RA_CNT_BYTES_RECV])
+		cur[RA_CNT_BYTES_RECV]--;
 	for (int d = RA_CNT_BYTES_SENT; d <= RA_CNT_BYTES_RECV; d++) {
 		if (!first && cur[d] > st->seen[d])
 			owner_add(sk, &w, &st->owner, d, cur[d] - st->seen[d]);
-		st->seen[d] = cur[d];
+		if (first || cur[d] > st->seen[d])
+			st->seen[d] = cur[d];
 	}
 }
 
@@ -185,11 +205,13 @@ int ra_sockops(struct bpf_sock_ops *ops)
 		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags |
 						       BPF_SOCK_OPS_RTT_CB_FLAG |
 						       BPF_SOCK_OPS_STATE_CB_FLAG);
-		sockops_account(ops, true);
+		sockops_account(ops, ops->state, true);
 		break;
 	case BPF_SOCK_OPS_RTT_CB:
-	case BPF_SOCK_OPS_STATE_CB:
-		sockops_account(ops, false);
+		sockops_account(ops, ops->state, false);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:	/* args: old state, new state; before the change */
+		sockops_account(ops, ops->args[0], false);
 		break;
 	}
 	return 1;

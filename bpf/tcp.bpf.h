@@ -68,6 +68,21 @@ static __always_inline bool sk_watched(const struct sock *sk, struct ra_watch *w
 	return true;
 }
 
+/* The watched side of a socket that has state: its port as recorded at open.
+ * (The kernel clears the local port before the CLOSE event, in
+ * tcp_set_state() -> inet_put_port(), so it cannot be read then.) */
+static __always_inline bool owner_watch(const struct ra_owner *o, struct ra_watch *w)
+{
+	__u8 s = port_slot1(o->port);
+
+	if (!s)
+		return false;
+	w->port = o->port;
+	w->role = o->role;
+	w->slot = s - 1;
+	return true;
+}
+
 static __always_inline bool sk_is_tcp(const struct sock *sk)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -101,8 +116,9 @@ static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
 	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 }
 
-static __always_inline void owner_current(struct ra_owner *o, __u8 role)
+static __always_inline void owner_current(struct ra_owner *o, const struct ra_watch *w, __u8 role)
 {
+	o->port = w->port;
 	o->cgroup_id = bpf_get_current_cgroup_id();
 	o->tgid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(o->comm, sizeof(o->comm));

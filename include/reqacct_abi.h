@@ -71,14 +71,16 @@ struct ra_owner {
 	__u64 cgroup_id;
 	char comm[RA_COMM_LEN];
 	__u32 tgid;
+	__u16 port;		/* the watched port; kept because the kernel clears
+				 * the local port of a socket before its CLOSE event */
 	__u8 role;		/* enum ra_role */
 	__u8 flags;		/* RA_SK_* */
-	__u8 pad[2];
 };
 _Static_assert(sizeof(struct ra_owner) == 32, "ra_owner ABI");
 
 #define RA_SK_OPENED	0x1	/* conns_opened was counted for this socket */
 #define RA_SK_GUESSED	0x2	/* owner comm unknown (listener older than the agent) */
+#define RA_SK_FIN_ACKED	0x4	/* sockops mode: our FIN is in bytes_acked */
 #define RA_COMM_UNKNOWN	"(unknown)"	/* comm of such an owner */
 
 /* Per-socket state in the fallback (sockops) byte counting mode. */

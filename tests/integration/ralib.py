@@ -1,0 +1,281 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Helpers for reqacct's root integration tests: test cgroups, processes
+stopped by pid, the agent, nginx, Prometheus, and a parser of the text format.
+
+Safety (shared/PLATFORM.md): cgroup and sockops attachments only to cgroups
+made here, traffic only to loopback, every process stopped by its pid."""
+import contextlib
+import gzip
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REQACCT = os.path.join(ROOT, ".output", "reqacct")
+SKIP = 77
+
+
+def skip_or_fail(why):
+    """Outside CI a missing prerequisite skips (exit 77); under CI it fails."""
+    if os.environ.get("CI") == "true":
+        print(f"FAIL: {why} (CI=true: a test that cannot run fails)")
+        sys.exit(1)
+    print(f"SKIP: {why}")
+    sys.exit(SKIP)
+
+
+def require_root():
+    if os.geteuid() != 0:
+        skip_or_fail("needs root (BPF, cgroups)")
+
+
+def require(*tools):
+    for t in tools:
+        if not shutil.which(t) and not os.path.exists(t):
+            skip_or_fail(f"{t} not installed (make deps)")
+
+
+def cgroup2_mount():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split()[0] == "cgroup2":
+                return left.split()[4]
+    skip_or_fail("no cgroup2 mount")
+
+
+class Cgroups:
+    """A test-owned cgroup v2 subtree: ROOT/reqacct-test-PID/{name...}."""
+
+    def __init__(self, *names):
+        self.mount = cgroup2_mount()
+        self.base = os.path.join(self.mount, f"reqacct-test-{os.getpid()}")
+        self.rel = self.base[len(self.mount):]
+        os.makedirs(self.base, exist_ok=True)
+        for n in names:
+            os.makedirs(os.path.join(self.base, n), exist_ok=True)
+
+    def path(self, name):
+        return os.path.join(self.base, name)
+
+    def label(self, name):
+        """The cgroup label value the agent exports for a test cgroup."""
+        return f"{self.rel}/{name}"
+
+    def remove(self):
+        for d in sorted((os.path.join(dp, n) for dp, dn, _ in os.walk(self.base) for n in dn),
+                        key=len, reverse=True) + [self.base]:
+            with contextlib.suppress(OSError):
+                os.rmdir(d)
+
+
+class Procs:
+    """Processes started by a test, stopped by pid when it ends."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, argv, cgroup=None, **kw):
+        pre = None
+        if cgroup:
+            procs_file = os.path.join(cgroup, "cgroup.procs")
+
+            def pre():
+                with open(procs_file, "w") as f:
+                    f.write(str(os.getpid()))
+        p = subprocess.Popen(argv, preexec_fn=pre, **kw)
+        self.procs.append(p)
+        return p
+
+    def run(self, argv, cgroup=None, timeout=60, **kw):
+        p = self.start(argv, cgroup, **kw)
+        p.wait(timeout=timeout)
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM):
+        if p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def stop_all(self):
+        for p in reversed(self.procs):
+            self.stop(p)
+
+
+def wait_port(port, host="127.0.0.1", timeout=15):
+    import socket
+    end = time.time() + timeout
+    while time.time() < end:
+        with socket.socket() as s:
+            if s.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {host}:{port}")
+
+
+def wait_listen(port, timeout=15):
+    """Wait for a TCP listener on port without connecting to it (a probe
+    connection would be counted by the agent and spoil exact counts)."""
+    want = f":{port:04X} "
+    end = time.time() + timeout
+    while time.time() < end:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                if any(want in l and l.split()[3] == "0A" for l in f):
+                    return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def http_get(url, headers=None, timeout=10):
+    req = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return r.status, dict(r.headers), r.read()
+
+
+LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def unescape(v):
+    return re.sub(r'\\(.)', lambda m: {"n": "\n", "\\": "\\", '"': '"'}[m.group(1)], v)
+
+
+def parse_metrics(text):
+    """[(name, {labels}, value)] of a text-format exposition."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = LINE.match(line)
+        if not m:
+            raise ValueError(f"bad exposition line: {line!r}")
+        labels = {k: unescape(v) for k, v in LABEL.findall(m.group(3) or "")}
+        out.append((m.group(1), labels, float(m.group(4))))
+    return out
+
+
+def value(samples, name, **labels):
+    """Sum of the samples of name whose labels include labels."""
+    return sum(v for n, l, v in samples if n == name and all(l.get(k) == str(x) for k, x in labels.items()))
+
+
+class Agent:
+    def __init__(self, procs, args, port, log):
+        self.port = port
+        self.log = open(log, "w")
+        self.p = procs.start([REQACCT, "agent", "--listen", f"127.0.0.1:{port}"] + args,
+                             stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port(port)
+
+    def text(self):
+        return http_get(f"http://127.0.0.1:{self.port}/metrics")[2].decode()
+
+    def samples(self):
+        return parse_metrics(self.text())
+
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    log_format acct '$remote_addr $server_port $request_length $bytes_sent $status';
+    access_log {dir}/access.log acct;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    keepalive_timeout 0;
+    server {{
+        listen 127.0.0.1:{port} {ssl};
+        {tls}
+        root {dir}/www;
+        location /upload {{ dav_methods PUT; client_max_body_size 1m; }}
+    }}
+}}
+"""
+
+
+def make_cert(d):
+    key, crt = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=localhost",
+                    "-days", "2", "-keyout", key, "-out", crt],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return key, crt
+
+
+def start_nginx(procs, d, port, cgroup, tls=False):
+    os.makedirs(os.path.join(d, "www", "upload"), exist_ok=True)
+    os.chmod(os.path.join(d, "www", "upload"), 0o777)	# PUT by the worker (nobody)
+    tlsconf = ""
+    if tls:
+        key, crt = make_cert(d)
+        tlsconf = f"ssl_certificate {crt}; ssl_certificate_key {key};"
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(NGINX_CONF.format(dir=d, port=port, ssl="ssl" if tls else "", tls=tlsconf))
+    p = procs.start(["nginx", "-c", os.path.join(d, "nginx.conf"), "-e", os.path.join(d, "error.log")],
+                    cgroup=cgroup)
+    wait_listen(port)
+    return p
+
+
+def access_log(d):
+    """[(remote_addr, request_length, bytes_sent)] of an nginx started here."""
+    out = []
+    with open(os.path.join(d, "access.log")) as f:
+        for line in f:
+            addr, _, req, sent, _ = line.split()
+            out.append((addr, int(req), int(sent)))
+    return out
+
+
+class Check:
+    """Counts assertions; prints each failure with what was expected."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def eq(self, what, got, want):
+        if got == want:
+            self.passed += 1
+            print(f"  ok   {what}: {got:g}")
+        else:
+            self.failed += 1
+            print(f"  FAIL {what}: got {got:g}, want {want:g}")
+
+    def true(self, what, cond, detail=""):
+        if cond:
+            self.passed += 1
+            print(f"  ok   {what}")
+        else:
+            self.failed += 1
+            print(f"  FAIL {what} {detail}")
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        sys.exit(1 if self.failed else 0)
+
+
+@contextlib.contextmanager
+def tmpdir():
+    d = tempfile.mkdtemp(prefix="reqacct-test-")
+    os.chmod(d, 0o755)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
