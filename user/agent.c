@@ -77,9 +77,6 @@ static const char *opt_key(int c)
 	}
 }
 
-/* Defaults, then the file, then the options: the last word wins. Exposed to
- * the tests through agent__parse_args(). */
-int agent__parse_args(struct ra_config *cfg, int argc, char **argv, char *err, size_t errlen);
 int agent__parse_args(struct ra_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
 	char ports[256] = "", src[64];

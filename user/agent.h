@@ -23,6 +23,10 @@ struct agent {
 
 int do_agent(int argc, char **argv);
 
+/* Defaults, then the --config file, then the other options: the last word
+ * wins. 0, 1 for --help, or -EINVAL with a message in err. */
+int agent__parse_args(struct ra_config *cfg, int argc, char **argv, char *err, size_t errlen);
+
 /* Write every metric of the agent into a prom_buf (collect.c). */
 struct prom_buf;
 void collect__metrics(struct agent *a, struct prom_buf *b);

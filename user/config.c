@@ -171,6 +171,18 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A comment starts with '#' at the start of a line or after a blank. */
+static char *strip_comment(char *line)
+{
+	for (char *p = line; *p; p++) {
+		if (*p == '#' && (p == line || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			break;
+		}
+	}
+	return trim(line);
+}
+
 int config__parse_text(struct ra_config *c, const char *text, const char *name,
 		       char *err, size_t errlen)
 {
@@ -187,8 +199,8 @@ int config__parse_text(struct ra_config *c, const char *text, const char *name,
 		if (save)
 			*save++ = '\0';
 		snprintf(src, sizeof(src), "%s:%d", name, lineno);
-		key = trim(line);
-		if (!*key || *key == '#')
+		key = strip_comment(line);
+		if (!*key)
 			continue;
 		eq = strchr(key, '=');
 		if (!eq) {

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* test_config.c - configuration file and command line, good and bad input. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <errno.h>
+
+#include "agent.h"
+#include "config.h"
+
+static void test_defaults(void **state)
+{
+	static const __u16 want[] = { 443, 6443, 2379, 10250, 53 };
+	struct ra_config c;
+
+	config__defaults(&c);
+	assert_string_equal(c.listen, ":9464");
+	assert_int_equal(c.nports, 5);
+	assert_memory_equal(c.ports, want, sizeof(want));
+	assert_int_equal(c.max_flows, RA_MAX_FLOWS);
+	assert_int_equal(c.hook, HOOK_AUTO);
+}
+
+static void test_file_good(void **state)
+{
+	struct ra_config c;
+	char err[CONFIG_ERR_MAX] = "";
+
+	config__defaults(&c);
+	assert_int_equal(config__parse_text(&c,
+		"# reqacct\n\nlisten = [::1]:9999\r\n  ports = 6443, 2379 53\t# apiserver, etcd, dns\n"
+		"max_flows = 100\nhook = sockops\ncgroup = /sys/fs/cgroup/x#y z # a '#' in a word stays\n",
+		"t.conf", err, sizeof(err)), 0);
+	assert_string_equal(c.listen, "[::1]:9999");
+	assert_int_equal(c.nports, 3);
+	assert_int_equal(c.ports[0], 6443);
+	assert_int_equal(c.ports[2], 53);
+	assert_int_equal(c.max_flows, 100);
+	assert_int_equal(c.hook, HOOK_SOCKOPS);
+	assert_string_equal(c.cgroup, "/sys/fs/cgroup/x#y z");
+}
+
+static const struct {
+	const char *desc, *text, *err;
+} bad_files[] = {
+	{ "no equals sign", "listen\n", "f:1: expected 'key = value', got 'listen'" },
+	{ "unknown key on line 3", "\n#\nlisten_on = :1\n", "f:3: unknown key 'listen_on'" },
+	{ "missing value", "ports =\n", "f:1: missing value for 'ports'" },
+	{ "missing key", "= 5\n", "f:1: missing key before '='" },
+	{ "port zero", "ports = 0\n", "f:1: bad port '0' (want 1-65535)" },
+	{ "port too big", "ports = 65536\n", "f:1: bad port '65536'" },
+	{ "negative port", "ports = -1\n", "f:1: bad port '-1'" },
+	{ "hex port", "ports = 0x50\n", "f:1: bad port '0x50'" },
+	{ "duplicate port", "ports = 53 53\n", "f:1: port 53 listed twice" },
+	{ "too many ports", "ports = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n", "f:1: more than 16 ports" },
+	{ "empty port list", "ports = ,\n", "f:1: empty port list" },
+	{ "listen without port", "listen = 127.0.0.1\n", "f:1: bad listen address '127.0.0.1'" },
+	{ "listen bare IPv6", "listen = ::1:80\n", "f:1: bad listen address" },
+	{ "listen port 0", "listen = :0\n", "f:1: bad listen address" },
+	{ "max_flows zero", "max_flows = 0\n", "f:1: bad max_flows '0'" },
+	{ "max_flows huge", "max_flows = 99999999999999999999\n", "f:1: bad max_flows" },
+	{ "hook unknown", "hook = kprobe\n", "f:1: bad hook 'kprobe' (want auto, tracepoint or sockops)" },
+	{ "relative cgroup", "cgroup = sys/fs\n", "f:1: cgroup must be an absolute path" },
+};
+
+static void test_file_bad(void **state)
+{
+	for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+		struct ra_config c;
+		char err[CONFIG_ERR_MAX] = "";
+		int rc;
+
+		config__defaults(&c);
+		rc = config__parse_text(&c, bad_files[i].text, "f", err, sizeof(err));
+		if (rc != -EINVAL || !strstr(err, bad_files[i].err))
+			fail_msg("%s: rc %d, err '%s', want '%s'", bad_files[i].desc, rc, err,
+				 bad_files[i].err);
+	}
+}
+
+static void test_file_io(void **state)
+{
+	char path[] = "/tmp/reqacct-test-config-XXXXXX", err[CONFIG_ERR_MAX] = "";
+	struct ra_config c;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "ports = 80\n\0x", 13), 13);
+	close(fd);
+	config__defaults(&c);
+	assert_int_equal(config__parse_file(&c, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "contains a NUL byte"));
+	unlink(path);
+	assert_true(config__parse_file(&c, "/nonexistent/reqacct.conf", err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/nonexistent/reqacct.conf: No such file or directory"));
+}
+
+static int parse(char *err, struct ra_config *c, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+
+	va_start(ap, c);
+	while ((argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	return agent__parse_args(c, argc, argv, err, CONFIG_ERR_MAX);
+}
+
+static void test_cli(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "", path[] = "/tmp/reqacct-test-config-XXXXXX";
+	struct ra_config c;
+	int fd;
+
+	assert_int_equal(parse(err, &c, "agent", "-p", "6443", "--port", "8443", "-l", "127.0.0.1:1",
+			       "--max-flows", "64", NULL), 0);
+	assert_int_equal(c.nports, 2);
+	assert_int_equal(c.ports[1], 8443);
+	assert_string_equal(c.listen, "127.0.0.1:1");
+	assert_int_equal(c.max_flows, 64);
+	assert_int_equal(parse(err, &c, "agent", "--help", NULL), 1);
+
+	/* the file first, then options, whatever their order */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "ports = 80\nmax_flows = 5\n", 25), 25);
+	close(fd);
+	assert_int_equal(parse(err, &c, "agent", "--max-flows", "7", "-c", path, NULL), 0);
+	assert_int_equal(c.max_flows, 7);
+	assert_int_equal(c.nports, 1);
+	assert_int_equal(c.ports[0], 80);
+	unlink(path);
+
+	assert_int_equal(parse(err, &c, "agent", "--port", "http", NULL), -EINVAL);
+	assert_string_equal(err, "--port: bad port 'http' (want 1-65535)");
+	assert_int_equal(parse(err, &c, "agent", "--bogus", NULL), -EINVAL);
+	assert_string_equal(err, "unknown option '--bogus' (see --help)");
+	assert_int_equal(parse(err, &c, "agent", "--listen", NULL), -EINVAL);
+	assert_string_equal(err, "option '--listen' needs a value");
+	assert_int_equal(parse(err, &c, "agent", "extra", NULL), -EINVAL);
+	assert_string_equal(err, "unexpected argument 'extra'");
+	assert_int_equal(parse(err, &c, "agent", "--hook", "fentry", NULL), -EINVAL);
+	assert_string_equal(err, "--hook: bad hook 'fentry' (want auto, tracepoint or sockops)");
+	assert_int_equal(parse(err, &c, "agent", "--max-flows", "1x", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--max-flows: bad max_flows '1x'"));
+}
+
+static void test_listen(void **state)
+{
+	char host[64];
+	__u16 port;
+
+	assert_int_equal(config__parse_listen(":9464", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "");
+	assert_int_equal(port, 9464);
+	assert_int_equal(config__parse_listen("[fe80::1]:1", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "fe80::1");
+	assert_int_equal(config__parse_listen("[::1]9", host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(config__parse_listen("[::1", host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(config__parse_listen("", host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(config__parse_listen("a:b", host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(config__parse_listen("1.2.3.4:65536", host, sizeof(host), &port), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults), cmocka_unit_test(test_file_good),
+		cmocka_unit_test(test_file_bad), cmocka_unit_test(test_file_io),
+		cmocka_unit_test(test_cli),	 cmocka_unit_test(test_listen),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
