@@ -23,19 +23,34 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Bytes moved by one send or receive call, counted for the calling process. */
 static __always_inline int handle_io(struct sock *sk, int ret, int flags, enum ra_counter dir)
 {
+	struct ra_flow_key key = {};
 	struct ra_sk_state *st;
 	struct ra_owner o = {};
 	struct ra_watch w;
+	__u32 tgid;
+	__u8 slot;
 
 	if (ret <= 0 || (dir == RA_CNT_BYTES_RECV && (flags & MSG_PEEK)))
 		return 0;
-	if (!sk || !sk_is_tcp(sk) || !sk_watched(sk, &w))
+	if (!sk || !sk_is_tcp(sk))
 		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	st = bpf_sk_storage_get(&ra_sk, sk, NULL, 0);
+	if (st && io_cached(st, tgid, &key, &slot)) {
+		flow_add(&key, slot, tgid, dir, ret);
+		return 0;
+	}
+	if (!sk_watched(sk, &w))
+		return 0;
+	if (!st)	/* a socket opened before the agent started */
+		st = bpf_sk_storage_get(&ra_sk, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	/* The role is known for sockets opened while the agent ran; older
 	 * ones get the role that follows from the watched port. */
-	st = bpf_sk_storage_get(&ra_sk, sk, NULL, 0);
-	owner_current(&o, &w, st ? st->owner.role : w.role);
-	owner_add(sk, &w, &o, dir, ret);
+	owner_current(&o, &w, st && owner_known(&st->owner) ? st->owner.role : w.role);
+	flow_key_of(&key, sk, &w, &o);
+	if (st)
+		io_cache(st, tgid, &key, w.slot);
+	flow_add(&key, w.slot, tgid, dir, ret);
 	return 0;
 }
 
@@ -110,12 +125,16 @@ static __always_inline void handle_open(const struct sock *sk, const struct ra_w
 	owner_add(sk, w, &st->owner, RA_CNT_CONNS_OPENED, 1);
 }
 
+#define INTERESTING_STATES ((1 << TCP_LISTEN) | (1 << TCP_SYN_SENT) | (1 << TCP_ESTABLISHED) | \
+			    (1 << TCP_CLOSE))
+
 static __always_inline void handle_state(const struct sock *sk, int old, int new)
 {
 	struct ra_sk_state *st;
 	struct ra_watch w;
 
-	if (!sk_is_tcp(sk))
+	/* Most transitions (FIN_WAIT*, CLOSE_WAIT, ...) matter to no counter. */
+	if (!((1 << new) & INTERESTING_STATES) || !sk_is_tcp(sk))
 		return;
 	if (new == TCP_LISTEN || (old == TCP_CLOSE && new == TCP_SYN_SENT) ||
 	    (old == TCP_SYN_RECV && new == TCP_ESTABLISHED)) {
@@ -184,9 +203,9 @@ static __always_inline void sockops_account(struct bpf_sock_ops *ops, int state,
 	cur[RA_CNT_BYTES_SENT] = ops->bytes_acked;
 	cur[RA_CNT_BYTES_RECV] = ops->bytes_received;
 	if (((1 << state) & FIN_SENT_STATES) &&
-	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq) && cur[RA_CNT_BYTES_SENT])
+	    tp->snd_una == tp->write_seq && cur[RA_CNT_BYTES_SENT])
 		cur[RA_CNT_BYTES_SENT]--;
-	if ((BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)) && cur[RA_CNT_BYTES_RECV])
+	if ((sk->__sk_common.skc_flags & (1UL << SOCK_DONE)) && cur[RA_CNT_BYTES_RECV])
 		cur[RA_CNT_BYTES_RECV]--;
 	for (int d = RA_CNT_BYTES_SENT; d <= RA_CNT_BYTES_RECV; d++) {
 		if (!first && cur[d] > st->seen[d])

@@ -8,6 +8,11 @@
  *    of the process doing the I/O, which is the flow's process;
  *  - connection events can run in softirq context, so they use the socket's
  *    owner, recorded at connect(2) or, for accepted sockets, at listen(2).
+ *
+ * Every program here gets a BTF-typed socket (tp_btf arguments, or
+ * bpf_skc_to_tcp_sock() in sockops), so fields are read with direct,
+ * CO-RE-relocated loads: a bpf_probe_read_kernel() per field (what
+ * BPF_CORE_READ does) costs tens of ns on every send and receive.
  */
 #ifndef REQACCT_TCP_BPF_H
 #define REQACCT_TCP_BPF_H
@@ -51,8 +56,8 @@ static __always_inline __u8 port_slot1(__u16 port)
  */
 static __always_inline bool sk_watched(const struct sock *sk, struct ra_watch *w)
 {
-	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u16 lport = sk->__sk_common.skc_num;
+	__u16 rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	__u8 s;
 
 	if ((s = port_slot1(lport))) {
@@ -85,24 +90,23 @@ static __always_inline bool owner_watch(const struct ra_owner *o, struct ra_watc
 
 static __always_inline bool sk_is_tcp(const struct sock *sk)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 
-	return (family == AF_INET || family == AF_INET6) &&
-	       BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
-	       BPF_CORE_READ(sk, sk_type) == SOCK_STREAM;
+	return (family == AF_INET || family == AF_INET6) && sk->sk_protocol == IPPROTO_TCP &&
+	       sk->sk_type == SOCK_STREAM;
 }
 
 /* The remote address, IPv4 as v4-mapped IPv6 (RFC 4291 2.5.5.2). */
 static __always_inline void sk_peer(const struct sock *sk, __u8 peer[RA_ADDR_LEN])
 {
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET) {
-		__be32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	if (sk->__sk_common.skc_family == AF_INET) {
+		__be32 a = sk->__sk_common.skc_daddr;
 
 		peer[10] = 0xff;
 		peer[11] = 0xff;
 		__builtin_memcpy(&peer[12], &a, sizeof(a));
 	} else {
-		BPF_CORE_READ_INTO(peer, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		__builtin_memcpy(peer, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, RA_ADDR_LEN);
 	}
 }
 
@@ -113,16 +117,27 @@ static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
 {
 	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
 		return 0;
-	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+	return sk->sk_cgrp_data.cgroup->kn->id;
 }
 
+/* The calling process as an owner. The comm is the process's (its thread
+ * group leader's, as /proc/PID/comm), not the calling thread's. Only in
+ * tracing programs, which run in the caller's context. */
 static __always_inline void owner_current(struct ra_owner *o, const struct ra_watch *w, __u8 role)
 {
+	struct task_struct *t = bpf_get_current_task_btf();
+
 	o->port = w->port;
 	o->cgroup_id = bpf_get_current_cgroup_id();
-	o->tgid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	o->tgid = t->tgid;
+	bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), t->group_leader->comm);
 	o->role = role;
+}
+
+/* Was the owner recorded when the socket opened (connect, accept)? */
+static __always_inline bool owner_known(const struct ra_owner *o)
+{
+	return o->port != 0;
 }
 
 static __always_inline void overflow_add(const struct ra_flow_key *key, __u8 slot,
@@ -168,7 +183,8 @@ static __always_inline void flow_add(const struct ra_flow_key *key, __u8 slot, _
 		}
 	}
 	__sync_fetch_and_add(&v->cnt[c], n);
-	v->last_tgid = tgid;
+	if (v->last_tgid != tgid)	/* no store, no cache line bounce, when unchanged */
+		v->last_tgid = tgid;
 }
 
 /* A flow key for a socket and an owner (process + role). */
@@ -194,11 +210,43 @@ static __always_inline void owner_add(const struct sock *sk, const struct ra_wat
 static __always_inline struct ra_listener_key listener_key(const struct sock *sk, __u16 port)
 {
 	struct ra_listener_key k = {
-		.netns_ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
+		.netns_ino = sk->__sk_common.skc_net.net->ns.inum,
 		.port = port,
 	};
 
 	return k;
+}
+
+/*
+ * The I/O flow cache of a socket (struct ra_sk_state), a sequence lock:
+ * readers copy the key and check that io_seq did not move; a writer takes
+ * io_seq from even to odd with a compare-and-swap (so writers exclude each
+ * other; a loser just does not cache) and back to even when done. The
+ * atomic operations are full barriers (Documentation/bpf/standardization).
+ */
+static __always_inline bool io_cached(struct ra_sk_state *st, __u32 tgid,
+				      struct ra_flow_key *key, __u8 *slot)
+{
+	__u64 seq = __sync_fetch_and_add(&st->io_seq, 0);
+
+	if (!seq || (seq & 1) || st->io_tgid != tgid)
+		return false;
+	__builtin_memcpy(key, &st->io_key, sizeof(*key));
+	*slot = st->io_slot;
+	return __sync_fetch_and_add(&st->io_seq, 0) == seq;
+}
+
+static __always_inline void io_cache(struct ra_sk_state *st, __u32 tgid,
+				     const struct ra_flow_key *key, __u8 slot)
+{
+	__u64 seq = st->io_seq;
+
+	if ((seq & 1) || __sync_val_compare_and_swap(&st->io_seq, seq, seq + 1) != seq)
+		return;
+	__builtin_memcpy(&st->io_key, key, sizeof(*key));
+	st->io_tgid = tgid;
+	st->io_slot = slot;
+	__sync_fetch_and_add(&st->io_seq, 1);
 }
 
 #endif /* REQACCT_TCP_BPF_H */

@@ -83,13 +83,24 @@ _Static_assert(sizeof(struct ra_owner) == 32, "ra_owner ABI");
 #define RA_SK_FIN_ACKED	0x4	/* sockops mode: our FIN is in bytes_acked */
 #define RA_COMM_UNKNOWN	"(unknown)"	/* comm of such an owner */
 
-/* Per-socket state in the fallback (sockops) byte counting mode. */
+/*
+ * Per-socket state (ra_sk): the owner recorded at open (owner.port != 0), the
+ * sockops byte counters already counted, and a cache of the flow of the last
+ * process that did I/O on the socket, so that a send or receive costs one
+ * helper call and one hash update instead of rebuilding the key. io_seq is a
+ * sequence lock: odd while io_key is being written, 0 until first written.
+ */
 struct ra_sk_state {
 	struct ra_owner owner;
-	__u64 seen[2];		/* bytes_acked / bytes_received already counted,
-				 * indexed by RA_CNT_BYTES_SENT / _RECV */
+	__u64 seen[2];		/* sockops: bytes_acked / bytes_received already
+				 * counted, indexed by RA_CNT_BYTES_SENT / _RECV */
+	struct ra_flow_key io_key;
+	__u64 io_seq;		/* 64 bits: BPF atomics before -mcpu=v3 */
+	__u32 io_tgid;
+	__u8 io_slot;
+	__u8 pad[3];
 };
-_Static_assert(sizeof(struct ra_sk_state) == 48, "ra_sk_state ABI");
+_Static_assert(sizeof(struct ra_sk_state) == 112, "ra_sk_state ABI");
 
 struct ra_listener_key {
 	__u32 netns_ino;	/* inode of the network namespace (/proc/PID/ns/net) */

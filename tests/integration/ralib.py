@@ -199,7 +199,7 @@ http {{
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
-    keepalive_timeout 0;
+    keepalive_timeout {keepalive};
     server {{
         listen 127.0.0.1:{port} {ssl};
         {tls}
@@ -219,7 +219,7 @@ def make_cert(d):
     return key, crt
 
 
-def start_nginx(procs, d, port, cgroup, tls=False):
+def start_nginx(procs, d, port, cgroup, tls=False, keepalive=0):
     os.makedirs(os.path.join(d, "www", "upload"), exist_ok=True)
     os.chmod(os.path.join(d, "www", "upload"), 0o777)	# PUT by the worker (nobody)
     tlsconf = ""
@@ -227,7 +227,8 @@ def start_nginx(procs, d, port, cgroup, tls=False):
         key, crt = make_cert(d)
         tlsconf = f"ssl_certificate {crt}; ssl_certificate_key {key};"
     with open(os.path.join(d, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF.format(dir=d, port=port, ssl="ssl" if tls else "", tls=tlsconf))
+        f.write(NGINX_CONF.format(dir=d, port=port, ssl="ssl" if tls else "", tls=tlsconf,
+                                  keepalive=keepalive))
     p = procs.start(["nginx", "-c", os.path.join(d, "nginx.conf"), "-e", os.path.join(d, "error.log")],
                     cgroup=cgroup)
     wait_listen(port)
