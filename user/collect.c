@@ -2,7 +2,7 @@
 /*
  * collect.c - turns the BPF maps into Prometheus families at scrape time (the
  * collector pattern): flows are read in batches, never deleted or reset, so
- * every counter is monotonic. Metric reference: docs/metrics.md.
+ * every counter is monotonic. Metric reference: README.md, "Metrics".
  */
 #include <arpa/inet.h>
 #include <errno.h>
