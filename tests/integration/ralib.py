@@ -170,6 +170,23 @@ def value(samples, name, **labels):
     return sum(v for n, l, v in samples if n == name and all(l.get(k) == str(x) for k, x in labels.items()))
 
 
+def bpf_prog_names():
+    import json
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, check=True).stdout
+    return {p.get("name", "") for p in json.loads(out)}
+
+
+def programs_left(timeout=5):
+    """reqacct programs still loaded, after waiting up to timeout for the
+    kernel to free them (it does so asynchronously after the last fd closes)."""
+    end = time.time() + timeout
+    while True:
+        left = {n for n in bpf_prog_names() if n.startswith("ra_")}
+        if not left or time.time() > end:
+            return left
+        time.sleep(0.1)
+
+
 class Agent:
     def __init__(self, procs, args, port, log):
         self.port = port
@@ -202,6 +219,7 @@ http {{
     keepalive_timeout {keepalive};
     server {{
         listen 127.0.0.1:{port} {ssl};
+        listen [::1]:{port} {ssl};
         {tls}
         root {dir}/www;
         location /upload {{ dav_methods PUT; client_max_body_size 1m; }}

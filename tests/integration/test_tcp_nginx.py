@@ -18,8 +18,8 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (Agent, Cgroups, Check, Procs, access_log, http_get, parse_metrics,  # noqa: E402
-                   require, require_root, start_nginx, tmpdir, value, wait_port)
+from ralib import (Agent, Cgroups, Check, Procs, access_log, bpf_prog_names, http_get, programs_left,  # noqa: E402
+                   parse_metrics, require, require_root, start_nginx, tmpdir, value, wait_port)
 
 PLAIN, TLS = 18080, 18443
 AGENT_PORT, PROM_PORT = 19464, 19090
@@ -146,11 +146,6 @@ def check_prometheus(chk, procs, agent, cg, d, s):
     procs.stop(prom)
 
 
-def bpf_prog_names():
-    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, check=True).stdout
-    return {p.get("name", "") for p in json.loads(out)}
-
-
 def scenario(chk, hook, with_prometheus):
     print(f"== hook {hook}")
     procs, cg = Procs(), Cgroups("srv", "a", "b")
@@ -185,8 +180,7 @@ def scenario(chk, hook, with_prometheus):
             chk.true("programs attached while the agent runs", "ra_set_state" in names)
             agent.p.send_signal(signal.SIGKILL)
             agent.p.wait()
-            time.sleep(0.5)	# the kernel frees programs after the last fd closes
-            left = {n for n in bpf_prog_names() if n.startswith("ra_")}
+            left = programs_left()
             chk.true("nothing stays attached after SIGKILL", not left, f"left: {left}")
             p = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
                                 f"http://127.0.0.1:{PLAIN}/small"], capture_output=True, timeout=30)
