@@ -246,8 +246,21 @@ static __u32 count_entries(int fd, size_t ksz)
 	return n;
 }
 
-static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows)
+static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u32 noverflow)
 {
+	struct reqacct_bpf *s = a->skel;
+	const struct {
+		const char *name;
+		struct bpf_map *map;
+		__u64 entries;
+	} maps[] = {
+		{ "ra_flows", s->maps.ra_flows, nflows },
+		{ "ra_overflow", s->maps.ra_overflow, noverflow },
+		{ "ra_listeners", s->maps.ra_listeners,
+		  count_entries(bpf_map__fd(s->maps.ra_listeners), sizeof(struct ra_listener_key)) },
+		{ "ra_ports", s->maps.ra_ports, a->cfg.nports },
+		{ "ra_stats", s->maps.ra_stats, RA_STAT_MAX },
+	};
 	static const struct {
 		const char *map, *reason;
 		enum ra_stat stat;
@@ -259,7 +272,6 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows)
 		{ "ra_listeners", "other", RA_STAT_LISTENERS_OTHER },
 		{ "ra_sk", "alloc", RA_STAT_SK_STORAGE_FAIL },
 	};
-	struct bpf_map *listeners = a->skel->maps.ra_listeners;
 	char ver[32];
 	struct rusage ru;
 	long rss_pages = 0;
@@ -272,16 +284,16 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows)
 		{ "version", REQACCT_VERSION }, { "libbpf_version", ver },
 		{ "hook", config__hook_name(a->hook) } }, 3, 1);
 
-	prom__family(b, "reqacct_map_entries", "gauge", "Entries in a BPF map.");
-	prom__sample_u64(b, "reqacct_map_entries", (struct prom_label[]){ { "map", "ra_flows" } }, 1,
-			 nflows);
-	prom__sample_u64(b, "reqacct_map_entries", (struct prom_label[]){ { "map", "ra_listeners" } },
-			 1, count_entries(bpf_map__fd(listeners), sizeof(struct ra_listener_key)));
+	prom__family(b, "reqacct_map_entries", "gauge",
+		     "Entries in use in a BPF map (ra_sk, per socket, is bounded by open sockets).");
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		prom__sample_u64(b, "reqacct_map_entries",
+				 (struct prom_label[]){ { "map", maps[i].name } }, 1, maps[i].entries);
 	prom__family(b, "reqacct_map_capacity", "gauge", "Maximum entries of a BPF map.");
-	prom__sample_u64(b, "reqacct_map_capacity", (struct prom_label[]){ { "map", "ra_flows" } }, 1,
-			 bpf_map__max_entries(a->skel->maps.ra_flows));
-	prom__sample_u64(b, "reqacct_map_capacity", (struct prom_label[]){ { "map", "ra_listeners" } },
-			 1, bpf_map__max_entries(listeners));
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		prom__sample_u64(b, "reqacct_map_capacity",
+				 (struct prom_label[]){ { "map", maps[i].name } }, 1,
+				 bpf_map__max_entries(maps[i].map));
 
 	prom__family(b, "reqacct_map_update_failures_total", "counter",
 		     "BPF map updates that failed, by map and reason. Failed ra_flows updates "
@@ -339,7 +351,7 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 	for (size_t i = 0; i < n; i++)
 		nflows += strcmp(f[i].peer, PEER_OVERFLOW) != 0;
 	tcp_families(b, f, n);
-	self_families(a, b, nflows);
+	self_families(a, b, nflows, n - nflows);
 	free(f);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	a->last_scrape_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;

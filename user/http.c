@@ -88,8 +88,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-	if (*upload_size)	/* a body on GET: refuse rather than buffer it */
-		return text(c, MHD_HTTP_BAD_REQUEST, "unexpected request body\n");
 	if (!strcmp(url, "/metrics"))
 		return serve_metrics(s, c);
 	if (!strcmp(url, "/"))
