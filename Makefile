@@ -46,7 +46,14 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(patsubst $(CURDIR)/%,%,$(2))";
 endif
 
-.PHONY: all clean test check check-root deps vmlinux run bench fmt
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over the user-space parsers.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRCS := user/config.c user/prom.c user/cgroup_names.c
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser
+FUZZ_SECONDS ?= 60
+
+.PHONY: all clean test check check-root deps vmlinux run bench fmt fuzz fuzz-smoke
 all: $(OUTPUT)/reqacct
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -82,8 +89,21 @@ test: $(UNIT_TESTS)
 check-root: all
 	$(Q)tests/run-integration.sh
 
+# Each fuzz target for FUZZ_SECONDS, from the checked-in seeds (not modified).
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $^ -o $@ -lz
+
+fuzz: $(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZ_TARGETS))
+	$(Q)tests/run-fuzz.sh $(OUTPUT) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# A short run of every fuzz target, part of `make check`.
+fuzz-smoke:
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
 # Every test: what CI runs (README "Quick start").
-check: test check-root
+check: test fuzz-smoke check-root
 
 # Regenerate the pinned vmlinux.h on purpose from a kernel's BTF.
 vmlinux:

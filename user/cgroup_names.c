@@ -60,11 +60,20 @@ static void unescape_octal(char *s)
 int cgroup_names__find_mount(const char *mountinfo, char *out, size_t outlen)
 {
 	FILE *f = fopen(mountinfo, "re");
-	char line[4096];
-	int rc = -ENOENT;
+	int rc;
 
 	if (!f)
 		return -errno;
+	rc = cgroup_names__parse_mountinfo(f, out, outlen);
+	fclose(f);
+	return rc;
+}
+
+int cgroup_names__parse_mountinfo(FILE *f, char *out, size_t outlen)
+{
+	char line[4096];
+	int rc = -ENOENT;
+
 	while (fgets(line, sizeof(line), f)) {
 		char mnt[4096], *sep = strstr(line, " - ");
 		char fstype[64];
@@ -82,7 +91,6 @@ int cgroup_names__find_mount(const char *mountinfo, char *out, size_t outlen)
 		rc = 0;
 		break;
 	}
-	fclose(f);
 	return rc;
 }
 

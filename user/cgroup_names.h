@@ -12,6 +12,7 @@
 #define REQACCT_CGROUP_NAMES_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 struct cgroup_names;
@@ -20,6 +21,7 @@ struct cgroup_names;
  * (/proc/self/mountinfo): /sys/fs/cgroup on a v2 host, /sys/fs/cgroup/unified
  * on a hybrid one. 0, -ENOENT if there is none, or -errno. */
 int cgroup_names__find_mount(const char *mountinfo, char *out, size_t outlen);
+int cgroup_names__parse_mountinfo(FILE *f, char *out, size_t outlen);
 
 struct cgroup_names *cgroup_names__new(const char *root, unsigned int min_rescan_ms);
 void cgroup_names__free(struct cgroup_names *cn);
