@@ -8,7 +8,7 @@
  *   ra_sockops                  sockops byte deltas (fallback)       5.15+
  *
  * The loader turns on ra_sockops only where the sock_*_length tracepoints
- * are missing (user/agent.c, hook_mode()).
+ * are missing (user/agent.c, setup()).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -97,7 +97,6 @@ static __always_inline void passive_owner(const struct sock *sk, const struct ra
 	o->cgroup_id = sk_cgroup_id(sk);
 	__builtin_memcpy(o->comm, RA_COMM_UNKNOWN, sizeof(RA_COMM_UNKNOWN));
 	o->role = RA_ROLE_SERVER;
-	o->flags = RA_SK_GUESSED;
 }
 
 /* The events of a socket's opening, where its ports are read from the socket. */

@@ -79,9 +79,8 @@ struct ra_owner {
 _Static_assert(sizeof(struct ra_owner) == 32, "ra_owner ABI");
 
 #define RA_SK_OPENED	0x1	/* conns_opened was counted for this socket */
-#define RA_SK_GUESSED	0x2	/* owner comm unknown (listener older than the agent) */
-#define RA_SK_FIN_ACKED	0x4	/* sockops mode: our FIN is in bytes_acked */
-#define RA_COMM_UNKNOWN	"(unknown)"	/* comm of such an owner */
+#define RA_COMM_UNKNOWN	"(unknown)"	/* comm of an accepted socket whose listener
+					 * the agent never saw */
 
 /*
  * Per-socket state (ra_sk): the owner recorded at open (owner.port != 0), the

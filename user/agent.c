@@ -65,21 +65,18 @@ static const struct option opts[] = {
 	{},
 };
 
-static const char *opt_key(int c)
+/* The long name of an option; it is also its config key, with '_' for '-'. */
+static const char *long_name(int c)
 {
-	switch (c) {
-	case 'l': return "listen";
-	case 'F': return "max_flows";
-	case 'H': return "hook";
-	case 'G': return "cgroup";
-	case 'M': return "cgroupfs";
-	default: return NULL;
-	}
+	for (const struct option *o = opts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return NULL;
 }
 
 int agent__parse_args(struct ra_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
-	char ports[256] = "", src[64];
+	char ports[256] = "", src[64], key[64];
 	const char *config = NULL;
 	int c, rc;
 
@@ -108,19 +105,18 @@ int agent__parse_args(struct ra_config *cfg, int argc, char **argv, char *err, s
 		return rc;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":l:c:p:vh", opts, NULL)) != -1) {
-		const char *key = opt_key(c);
-
-		if (c == 'p') {
+		if (c == 'p') {	/* repeated: collected, then set as one list */
 			if (strlen(ports) + strlen(optarg) + 2 >= sizeof(ports)) {
 				snprintf(err, errlen, "--port: too many ports");
 				return -EINVAL;
 			}
 			strcat(strcat(ports, " "), optarg);
-		} else if (key) {
-			snprintf(src, sizeof(src), "--%s", opts[0].name);
-			for (const struct option *o = opts; o->name; o++)
-				if (o->val == c)
-					snprintf(src, sizeof(src), "--%s", o->name);
+		} else if (c != 'c' && c != 'v' && c != 'h') {
+			snprintf(src, sizeof(src), "--%s", long_name(c));
+			snprintf(key, sizeof(key), "%s", long_name(c));
+			for (char *k = key; *k; k++)
+				if (*k == '-')
+					*k = '_';
 			if ((rc = config__set(cfg, key, optarg, src, err, errlen)))
 				return rc;
 		}

@@ -228,6 +228,14 @@ http {{
 """
 
 
+def www_files(d, **sizes):
+    """Files of random bytes, of the given sizes, for nginx to serve from d."""
+    os.makedirs(os.path.join(d, "www"), exist_ok=True)
+    for name, size in sizes.items():
+        with open(os.path.join(d, "www", name), "wb") as f:
+            f.write(os.urandom(size))
+
+
 def make_cert(d):
     key, crt = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",

@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ralib import (Agent, Cgroups, Check, Procs, access_log, programs_left,  # noqa: E402
-                   require, require_root, start_nginx, tmpdir, value)
+                   require, require_root, start_nginx, tmpdir, value, www_files)
 
 PORT, AGENT_PORT = 18082, 19466
 BEFORE, AFTER = 2, 3	# requests before the agent starts, and after
@@ -45,9 +45,7 @@ def main():
     chk, procs, cg = Check(), Procs(), Cgroups("srv", "cli")
     try:
         with tmpdir() as d:
-            os.makedirs(os.path.join(d, "www"))
-            with open(os.path.join(d, "www", "f"), "wb") as f:
-                f.write(os.urandom(7777))
+            www_files(d, f=7777)
             start_nginx(procs, d, PORT, cg.path("srv"), keepalive=600)
             clients = {}
             for addr in ("127.0.0.1", "::1"):

@@ -10,7 +10,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ralib import (Agent, Cgroups, Check, Procs, access_log, require, require_root,  # noqa: E402
-                   start_nginx, tmpdir, value)
+                   start_nginx, tmpdir, value, www_files)
 
 PORT, AGENT_PORT = 18081, 19465
 MAX_FLOWS = 2
@@ -23,9 +23,7 @@ def main():
     chk, procs, cg = Check(), Procs(), Cgroups("srv", "cli")
     try:
         with tmpdir() as d:
-            os.makedirs(os.path.join(d, "www"))
-            with open(os.path.join(d, "www", "f"), "wb") as f:
-                f.write(os.urandom(3000))
+            www_files(d, f=3000)
             agent = Agent(procs, ["--port", str(PORT), "--max-flows", str(MAX_FLOWS)], AGENT_PORT,
                           os.path.join(d, "agent.log"))
             start_nginx(procs, d, PORT, cg.path("srv"))

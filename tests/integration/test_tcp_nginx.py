@@ -19,7 +19,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ralib import (Agent, Cgroups, Check, Procs, access_log, bpf_prog_names, http_get, programs_left,  # noqa: E402
-                   parse_metrics, require, require_root, start_nginx, tmpdir, value, wait_port)
+                   parse_metrics, require, require_root, start_nginx, tmpdir, value, wait_port,
+                   www_files)
 
 PLAIN, TLS = 18080, 18443
 AGENT_PORT, PROM_PORT = 19464, 19090
@@ -153,10 +154,7 @@ def scenario(chk, hook, with_prometheus):
         with tmpdir() as d:
             plain_dir, tls_dir = os.path.join(d, "plain"), os.path.join(d, "tls")
             for sub in (plain_dir, tls_dir):
-                os.makedirs(os.path.join(sub, "www"))
-                for name, size in (("big", BIG), ("small", SMALL)):
-                    with open(os.path.join(sub, "www", name), "wb") as f:
-                        f.write(os.urandom(size))
+                www_files(sub, big=BIG, small=SMALL)
             # The plain server predates the agent (its listener is found in
             # /proc); the TLS server starts after it (seen at listen(2)).
             start_nginx(procs, plain_dir, PLAIN, cg.path("srv"))

@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
-from ralib import Agent, Cgroups, Procs, require, require_root, start_nginx, tmpdir  # noqa: E402
+from ralib import Agent, Cgroups, Procs, require, require_root, start_nginx, tmpdir, www_files  # noqa: E402
 
 PORT, AGENT_PORT = 18090, 19470
 WORKLOADS = [  # name, hey flags
@@ -86,9 +86,7 @@ def main():
     rows = []
     try:
         with tmpdir() as d:
-            os.makedirs(os.path.join(d, "www"))
-            with open(os.path.join(d, "www", "small"), "wb") as f:
-                f.write(os.urandom(1024))
+            www_files(d, small=1024)
             nginx = start_nginx(procs, d, PORT, cg.path("srv"), keepalive=65)
             worker = workers(nginx.pid)[0]
             for name, flags in WORKLOADS:
