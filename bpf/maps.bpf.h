@@ -7,6 +7,7 @@
 #define REQACCT_MAPS_BPF_H
 
 #include "reqacct_abi.h"
+#include "dns_parse.h"
 
 /* Flow counters. A plain (preallocated) hash, not an LRU: an LRU would evict
  * live counters silently. When it is full, new flows go to ra_overflow. */
@@ -59,5 +60,63 @@ struct {
 	__type(key, int);
 	__type(value, struct ra_sk_state);
 } ra_sk SEC(".maps");
+
+/* DNS counters per flow; like ra_flows, a plain hash that overflows into
+ * ra_dns_overflow (one bucket) when full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RA_MAX_DNS_FLOWS);
+	__type(key, struct ra_flow_key);
+	__type(value, struct ra_dns_val);
+} ra_dns_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ra_dns_val);
+} ra_dns_overflow SEC(".maps");
+
+/* Queries awaiting their response. An answered query is deleted by the
+ * program that sees the answer, an unanswered one by the loader's timeout
+ * sweep; when full, a query is counted but gets no latency. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RA_MAX_DNS_PENDING);
+	__type(key, struct ra_dns_pending_key);
+	__type(value, struct ra_dns_pending_val);
+} ra_dns_pending SEC(".maps");
+
+/* Query names per flow (queries and NXDOMAIN answers). When full, new names
+ * are not counted (RA_STAT_DNS_NAMES_FULL); the flow's counters still are. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RA_MAX_DNS_NAMES);
+	__type(key, struct ra_dns_name_key);
+	__type(value, struct ra_dns_name_val);
+} ra_dns_names SEC(".maps");
+
+/* Per-socket DNS state; copied to sockets accepted from a listener. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct ra_dns_sk);
+} ra_dns_sk SEC(".maps");
+
+/* Per-CPU scratch for one packet: the payload copy and the parse result do
+ * not fit the 512-byte BPF stack. */
+struct ra_dns_scratch {
+	__u8 buf[RA_DNS_BUF];
+	struct ra_dns_msg msg;
+	struct ra_dns_name_val name;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ra_dns_scratch);
+} ra_dns_scratch SEC(".maps");
 
 #endif /* REQACCT_MAPS_BPF_H */

@@ -7,8 +7,14 @@
  *   ra_set_state                tp_btf sock:inet_sock_set_state      5.5+
  *   ra_sockops                  sockops byte deltas (fallback)       5.15+
  *
+ *   ra_dns_egress, ra_dns_ingress  cgroup_skb, DNS (dns.bpf.h)      5.15+
+ *   ra_dns_bind4, ra_dns_bind6     cgroup/post_bind{4,6}           5.15+
+ *
  * The loader turns on ra_sockops only where the sock_*_length tracepoints
- * are missing (user/agent.c, setup()).
+ * are missing (user/agent.c, setup()). The DNS programs attach to the cgroup
+ * given by --cgroup (default: the cgroup2 root); they never drop a packet.
+ * Attributing DNS to a process needs bpf_get_current_*() in cgroup programs
+ * (6.1+); before, it falls back to the socket's cgroup and "(unknown)".
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -17,6 +23,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "tcp.bpf.h"
+#include "dns.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -233,4 +240,28 @@ int ra_sockops(struct bpf_sock_ops *ops)
 		break;
 	}
 	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int ra_dns_egress(struct __sk_buff *skb)
+{
+	return dns_skb(skb, RA_DIR_EGRESS);
+}
+
+SEC("cgroup_skb/ingress")
+int ra_dns_ingress(struct __sk_buff *skb)
+{
+	return dns_skb(skb, RA_DIR_INGRESS);
+}
+
+SEC("cgroup/post_bind4")
+int ra_dns_bind4(struct bpf_sock *sk)
+{
+	return dns_bind(sk);
+}
+
+SEC("cgroup/post_bind6")
+int ra_dns_bind6(struct bpf_sock *sk)
+{
+	return dns_bind(sk);
 }

@@ -120,10 +120,111 @@ enum ra_stat {
 	RA_STAT_LISTENERS_OTHER,
 	RA_STAT_SK_STORAGE_FAIL,/* bpf_sk_storage_get(F_CREATE) returned NULL */
 	RA_STAT_OWNER_UNKNOWN,	/* passive open on a listener the agent never saw */
+	RA_STAT_DNS_FLOWS_FULL,	/* ra_dns_flows had no room: went to ra_dns_overflow */
+	RA_STAT_DNS_FLOWS_OTHER,
+	RA_STAT_DNS_PENDING_FULL,/* a query could not wait for its answer (no latency) */
+	RA_STAT_DNS_NAMES_FULL,	/* a query name could not be counted */
+	RA_STAT_DNS_SK_STORAGE_FAIL,
+	RA_STAT_DNS_TCP_LOST,	/* TCP DNS stream whose message boundaries were lost */
+	RA_STAT_DNS_PARTIAL,	/* TCP message whose question was not in one segment */
 	RA_STAT_MAX,
 };
 
 /* The overflow bucket: what could not get its own flow, per role and port slot. */
 #define RA_OVERFLOW_SLOTS (RA_ROLE_MAX * RA_MAX_PORTS)
+
+/* ---- DNS (bpf/dns.bpf.h) ---- */
+
+#ifndef RA_MAX_DNS_FLOWS
+#define RA_MAX_DNS_FLOWS 4096	/* ra_dns_flows: DNS counters per flow */
+#endif
+#ifndef RA_MAX_DNS_PENDING
+#define RA_MAX_DNS_PENDING 8192	/* ra_dns_pending: queries awaiting their answer */
+#endif
+#ifndef RA_MAX_DNS_NAMES
+#define RA_MAX_DNS_NAMES 8192	/* ra_dns_names: (flow, query name) counters */
+#endif
+#define RA_MAX_DNS_PORTS 4	/* DNS ports (config dns_ports) */
+#define RA_DNS_NAME_MAX 128	/* bytes of a query name kept (power of two), NUL included */
+
+/* Query types with their own series (IANA DNS parameters registry); others
+ * are counted as OTHER. X(label, number). */
+#define RA_DNS_QTYPES(X) X(A, 1) X(NS, 2) X(CNAME, 5) X(SOA, 6) X(PTR, 12) X(MX, 15) \
+	X(TXT, 16) X(AAAA, 28) X(SRV, 33) X(SVCB, 64) X(HTTPS, 65) X(ANY, 255)
+#define RA_DNS_QT_ENUM(name, num) RA_DNS_QT_##name,
+enum ra_dns_qtype_slot { RA_DNS_QTYPES(RA_DNS_QT_ENUM) RA_DNS_QT_OTHER, RA_DNS_QT_MAX };
+
+/* Response codes 0-5 (RFC 1035 4.1.1) have their own slot; 6-15 share OTHER. */
+#define RA_DNS_RCODE_NXDOMAIN 3
+#define RA_DNS_RC_OTHER 6
+#define RA_DNS_RC_MAX 7
+
+/* Latency histogram upper bounds, microseconds; one more slot for +Inf. */
+#define RA_DNS_LAT_BOUNDS_US 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, \
+	250000, 500000, 1000000, 2500000, 5000000
+#define RA_DNS_LAT_BOUNDS 14
+#define RA_DNS_LAT_SLOTS (RA_DNS_LAT_BOUNDS + 1)
+
+/* DNS counters of a flow (key: struct ra_flow_key, port = the DNS port). */
+struct ra_dns_val {
+	__u64 queries[RA_DNS_QT_MAX];	/* by enum ra_dns_qtype_slot */
+	__u64 responses[RA_DNS_RC_MAX];	/* by rcode slot */
+	__u64 lat[RA_DNS_LAT_SLOTS];	/* answered queries by latency bucket (not cumulative) */
+	__u64 lat_sum_ns;
+	__u64 truncated;		/* responses with TC set */
+	__u64 malformed;		/* messages the parser rejected */
+	__u64 unmatched;		/* responses to no pending query */
+	__u32 last_tgid;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ra_dns_val) == 320, "ra_dns_val ABI");
+
+/* A query awaiting its response: matched by socket, peer port and id. */
+struct ra_dns_pending_key {
+	__u64 cookie;		/* socket cookie (bpf_get_socket_cookie) */
+	__u8 peer[RA_ADDR_LEN];
+	__u16 peer_port;	/* host byte order */
+	__u16 id;		/* DNS transaction id */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ra_dns_pending_key) == 32, "ra_dns_pending_key ABI");
+
+struct ra_dns_pending_val {
+	struct ra_flow_key flow;	/* where its timeout is counted */
+	__u64 sent_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the query */
+};
+_Static_assert(sizeof(struct ra_dns_pending_val) == 56, "ra_dns_pending_val ABI");
+
+/* Query names per flow, hashed in the kernel; user space keeps the top K. */
+struct ra_dns_name_key {
+	struct ra_flow_key flow;
+	__u64 hash;		/* FNV-1a 64 of the lowercased dotted name */
+};
+_Static_assert(sizeof(struct ra_dns_name_key) == 56, "ra_dns_name_key ABI");
+
+struct ra_dns_name_val {
+	__u64 queries;
+	__u64 nxdomain;		/* NXDOMAIN responses for this name */
+	__u32 last_tgid;
+	__u8 cut;		/* name holds only its first RA_DNS_NAME_MAX - 1 bytes */
+	__u8 pad[3];
+	char name[RA_DNS_NAME_MAX];
+};
+_Static_assert(sizeof(struct ra_dns_name_val) == 152, "ra_dns_name_val ABI");
+
+/* Per-socket DNS state (ra_dns_sk, cloned to accepted sockets). */
+struct ra_dns_sk {
+	struct ra_owner owner;	/* tgid != 0 once known */
+	__u32 next_seq[2];	/* TCP: sequence number of the next message's length
+				 * prefix, by direction (RA_DIR_*) */
+	__u8 seq_state[2];	/* RA_DNS_SEQ_* */
+	__u8 pad[6];
+};
+_Static_assert(sizeof(struct ra_dns_sk) == 48, "ra_dns_sk ABI");
+
+enum ra_dir { RA_DIR_EGRESS = 0, RA_DIR_INGRESS = 1 };
+#define RA_DNS_SEQ_UNKNOWN	0	/* no payload seen yet in this direction */
+#define RA_DNS_SEQ_TRACKING	1	/* next_seq is where the next message starts */
+#define RA_DNS_SEQ_LOST		2	/* a length prefix straddled segments: given up */
 
 #endif /* REQACCT_ABI_H */

@@ -3,7 +3,7 @@
 # Installs what building, running and testing reqacct need on Debian 12.
 set -eu
 BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev pkg-config"
-TEST="libcmocka-dev libclang-rt-14-dev nginx-light curl openssl prometheus python3 procps"
+TEST="libcmocka-dev libclang-rt-14-dev nginx-light curl openssl prometheus python3 procps unbound bind9-dnsutils dnsperf golang-1.19-go iproute2"
 BENCH="hey"
 missing=
 for p in $BUILD $TEST $BENCH; do
@@ -13,7 +13,7 @@ done
 [ "$(id -u)" = 0 ] || { echo "deps: need root to install:$missing" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# Debian starts nginx and prometheus as services when it installs them; tests
+# Debian starts nginx, prometheus and unbound as services when it installs them; tests
 # start their own, so keep the packaged services from starting (policy-rc.d).
 made_policy=
 if [ ! -e /usr/sbin/policy-rc.d ]; then

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -29,8 +30,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: reqacct agent [OPTIONS]\n"
 		"\n"
-		"Count TCP bytes and connections on watched ports per process and cgroup,\n"
-		"in the kernel, and serve them as Prometheus metrics.\n"
+		"Count TCP bytes and connections on watched ports, and DNS queries,\n"
+		"answers and latency, per process and cgroup, in the kernel, and serve\n"
+		"them as Prometheus metrics.\n"
 		"\n"
 		"Options:\n"
 		"  -l, --listen ADDR:PORT  metrics endpoint, numeric address (default :9464)\n"
@@ -39,7 +41,12 @@ static void usage(FILE *f)
 		"                          default set 443 6443 2379 10250 53\n"
 		"      --max-flows N       flow table entries (default %u)\n"
 		"      --hook MODE         auto (default), tracepoint (Linux 6.3+) or sockops\n"
-		"      --cgroup DIR        cgroup v2 directory for the sockops hook (default root)\n"
+		"      --cgroup DIR        cgroup v2 directory the cgroup programs (DNS,\n"
+		"                          sockops) attach to (default: the cgroup2 root)\n"
+		"      --dns on|off        DNS accounting (default on)\n"
+		"      --dns-port N        DNS port; repeat for more (default 53)\n"
+		"      --dns-timeout-ms N  unanswered this long, a query timed out (default 5000)\n"
+		"      --dns-top-names N   query names exported per flow (default 10)\n"
 		"      --cgroupfs DIR      cgroup2 mount (default: from /proc/self/mountinfo)\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
@@ -60,6 +67,10 @@ static const struct option opts[] = {
 	{ "hook", required_argument, NULL, 'H' },
 	{ "cgroup", required_argument, NULL, 'G' },
 	{ "cgroupfs", required_argument, NULL, 'M' },
+	{ "dns", required_argument, NULL, 'D' },
+	{ "dns-port", required_argument, NULL, 'P' },
+	{ "dns-timeout-ms", required_argument, NULL, 'T' },
+	{ "dns-top-names", required_argument, NULL, 'N' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -74,11 +85,19 @@ static const char *long_name(int c)
 	return NULL;
 }
 
+/* Repeatable options: their values are collected, then set as one list. */
+static const struct { int opt; const char *key; } lists[] = {
+	{ 'p', "ports" },
+	{ 'P', "dns_ports" },
+};
+#define NLISTS (sizeof(lists) / sizeof(lists[0]))
+
 int agent__parse_args(struct ra_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
-	char ports[256] = "", src[64], key[64];
+	char vals[NLISTS][256] = {}, src[64], key[64];
 	const char *config = NULL;
 	int c, rc;
+	size_t l;
 
 	config__defaults(cfg);
 	optind = 1;
@@ -105,24 +124,31 @@ int agent__parse_args(struct ra_config *cfg, int argc, char **argv, char *err, s
 		return rc;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":l:c:p:vh", opts, NULL)) != -1) {
-		if (c == 'p') {	/* repeated: collected, then set as one list */
-			if (strlen(ports) + strlen(optarg) + 2 >= sizeof(ports)) {
-				snprintf(err, errlen, "--port: too many ports");
+		if (c == 'c' || c == 'v' || c == 'h')
+			continue;
+		snprintf(src, sizeof(src), "--%s", long_name(c));
+		for (l = 0; l < NLISTS && lists[l].opt != c; l++)
+			;
+		if (l < NLISTS) {
+			if (strlen(vals[l]) + strlen(optarg) + 2 >= sizeof(vals[l])) {
+				snprintf(err, errlen, "%s: too many values", src);
 				return -EINVAL;
 			}
-			strcat(strcat(ports, " "), optarg);
-		} else if (c != 'c' && c != 'v' && c != 'h') {
-			snprintf(src, sizeof(src), "--%s", long_name(c));
-			snprintf(key, sizeof(key), "%s", long_name(c));
-			for (char *k = key; *k; k++)
-				if (*k == '-')
-					*k = '_';
-			if ((rc = config__set(cfg, key, optarg, src, err, errlen)))
-				return rc;
+			strcat(strcat(vals[l], " "), optarg);
+			continue;
 		}
+		snprintf(key, sizeof(key), "%s", long_name(c));
+		for (char *k = key; *k; k++)
+			if (*k == '-')
+				*k = '_';
+		if ((rc = config__set(cfg, key, optarg, src, err, errlen)))
+			return rc;
 	}
-	if (ports[0] && (rc = config__set(cfg, "ports", ports, "--port", err, errlen)))
-		return rc;
+	for (l = 0; l < NLISTS; l++) {
+		snprintf(src, sizeof(src), "--%s", long_name(lists[l].opt));
+		if (vals[l][0] && (rc = config__set(cfg, lists[l].key, vals[l], src, err, errlen)))
+			return rc;
+	}
 	return 0;
 }
 
@@ -163,39 +189,63 @@ static int attach(struct agent *a)
 		struct bpf_program *prog;
 		struct bpf_link **link;
 		bool on;
-	} tps[] = {
-		{ s->progs.ra_set_state, &s->links.ra_set_state, true },
-		{ s->progs.ra_sock_send, &s->links.ra_sock_send, a->hook == HOOK_TRACEPOINT },
-		{ s->progs.ra_sock_recv, &s->links.ra_sock_recv, a->hook == HOOK_TRACEPOINT },
+		bool cgroup;	/* attached to the --cgroup directory */
+	} progs[] = {
+		{ s->progs.ra_set_state, &s->links.ra_set_state, true, false },
+		{ s->progs.ra_sock_send, &s->links.ra_sock_send, a->hook == HOOK_TRACEPOINT, false },
+		{ s->progs.ra_sock_recv, &s->links.ra_sock_recv, a->hook == HOOK_TRACEPOINT, false },
+		{ s->progs.ra_sockops, &s->links.ra_sockops, a->hook == HOOK_SOCKOPS, true },
+		{ s->progs.ra_dns_egress, &s->links.ra_dns_egress, a->cfg.dns, true },
+		{ s->progs.ra_dns_ingress, &s->links.ra_dns_ingress, a->cfg.dns, true },
+		{ s->progs.ra_dns_bind4, &s->links.ra_dns_bind4, a->cfg.dns, true },
+		{ s->progs.ra_dns_bind6, &s->links.ra_dns_bind6, a->cfg.dns, true },
 	};
-	char cg[CONFIG_PATH_MAX + 1];
-	int fd, err;
+	const char *cg = a->cfg.cgroup[0] ? a->cfg.cgroup : a->cfg.cgroupfs;
+	int fd, err = 0;
 
-	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
-		if (!tps[i].on)
-			continue;
-		*tps[i].link = bpf_program__attach(tps[i].prog);
-		if (!*tps[i].link) {
-			err = -errno;
-			pr_warn("attaching %s: %s\n", bpf_program__name(tps[i].prog), strerror(-err));
-			return err;
-		}
-	}
-	if (a->hook != HOOK_SOCKOPS)
-		return 0;
-	snprintf(cg, sizeof(cg), "%s", a->cfg.cgroup[0] ? a->cfg.cgroup : a->cfg.cgroupfs);
 	fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
 		pr_warn("opening cgroup %s: %s\n", cg, strerror(-err));
 		return err;
 	}
-	s->links.ra_sockops = bpf_program__attach_cgroup(s->progs.ra_sockops, fd);
-	err = s->links.ra_sockops ? 0 : -errno;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !err; i++) {
+		if (!progs[i].on)
+			continue;
+		*progs[i].link = progs[i].cgroup ? bpf_program__attach_cgroup(progs[i].prog, fd)
+						 : bpf_program__attach(progs[i].prog);
+		if (!*progs[i].link) {
+			err = -errno;
+			pr_warn("attaching %s%s%s: %s\n", bpf_program__name(progs[i].prog),
+				progs[i].cgroup ? " to " : "", progs[i].cgroup ? cg : "", strerror(-err));
+		}
+	}
 	close(fd);
-	if (err)
-		pr_warn("attaching sockops to %s: %s\n", cg, strerror(-err));
 	return err;
+}
+
+/* The DNS programs' settings (read-only data, fixed at load). */
+static void dns_setup(struct agent *a)
+{
+	struct reqacct_bpf *s = a->skel;
+	struct bpf_program *progs[] = {
+		s->progs.ra_dns_egress, s->progs.ra_dns_ingress,
+		s->progs.ra_dns_bind4, s->progs.ra_dns_bind6,
+	};
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		bpf_program__set_autoload(progs[i], a->cfg.dns);
+	memset((void *)s->rodata->ra_dns_ports, 0, sizeof(s->rodata->ra_dns_ports));
+	for (__u32 i = 0; i < a->cfg.ndns_ports; i++)
+		s->rodata->ra_dns_ports[i] = a->cfg.dns_ports[i];
+	/* bpf_get_current_{pid_tgid,comm}() in cgroup_skb: Linux 6.1+ (commit
+	 * bed89185af0d "bpf: Use cgroup_{common,current}_func_proto in more hooks"). */
+	a->dns_have_current = libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB,
+						      BPF_FUNC_get_current_pid_tgid, NULL) == 1;
+	s->rodata->ra_have_current = a->dns_have_current;
+	if (a->cfg.dns && !a->dns_have_current)
+		pr_warn("this kernel has no bpf_get_current_*() in cgroup programs (before 6.1): "
+			"DNS is counted per cgroup, with comm \"%s\"\n", RA_COMM_UNKNOWN);
 }
 
 static int setup(struct agent *a)
@@ -230,6 +280,7 @@ static int setup(struct agent *a)
 	bpf_program__set_autoload(s->progs.ra_sock_send, a->hook == HOOK_TRACEPOINT);
 	bpf_program__set_autoload(s->progs.ra_sock_recv, a->hook == HOOK_TRACEPOINT);
 	bpf_program__set_autoload(s->progs.ra_sockops, a->hook == HOOK_SOCKOPS);
+	dns_setup(a);
 	err = reqacct_bpf__load(s);
 	if (err) {
 		pr_warn("loading BPF programs: %s (needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN, "
@@ -249,7 +300,8 @@ static int setup(struct agent *a)
 		pr_warn("finding existing listeners in /proc: %s (continuing)\n", strerror(-err));
 	a->listeners_seeded = err > 0 ? err : 0;
 	a->cgroups = cgroup_names__new(a->cfg.cgroupfs, CGROUP_RESCAN_MS);
-	if (!a->cgroups)
+	a->dns = dns__new();
+	if (!a->cgroups || !a->dns)
 		return -ENOMEM;
 	return 0;
 }
@@ -288,11 +340,22 @@ int do_agent(int argc, char **argv)
 	}
 	pr_info("counting TCP on %u port(s) with the %s hook; metrics on http://%s/metrics\n",
 		a.cfg.nports, config__hook_name(a.hook), a.cfg.listen);
-	sigwait(&set, &sig);
-	pr_info("%s: detaching and exiting\n", strsignal(sig));
+	/* Wait for a stop signal; sweep DNS timeouts every second meanwhile. */
+	while ((sig = sigtimedwait(&set, NULL, &(struct timespec){ .tv_sec = 1 })) < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
+			rc = -errno;
+			pr_warn("sigtimedwait: %s\n", strerror(errno));
+			break;
+		}
+		if (a.cfg.dns)
+			dns__sweep(&a);
+	}
+	if (sig > 0)
+		pr_info("%s: detaching and exiting\n", strsignal(sig));
 out:
 	http__stop(http);
 	reqacct_bpf__destroy(a.skel);
 	cgroup_names__free(a.cgroups);
+	dns__free(a.dns);
 	return rc ? 1 : 0;
 }

@@ -3,9 +3,11 @@
 #ifndef REQACCT_AGENT_H
 #define REQACCT_AGENT_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 #include "config.h"
+#include "reqacct_abi.h"
 
 struct reqacct_bpf;
 struct cgroup_names;
@@ -19,6 +21,8 @@ struct agent {
 	__u64 scrapes;
 	__u64 listeners_seeded;
 	int ncpus;
+	bool dns_have_current;		/* DNS attributed to processes (Linux 6.1+) */
+	struct dns_state *dns;		/* timeouts and names kept in user space (dns.c) */
 };
 
 int do_agent(int argc, char **argv);
@@ -30,6 +34,36 @@ int agent__parse_args(struct ra_config *cfg, int argc, char **argv, char *err, s
 /* Write every metric of the agent into a prom_buf (collect.c). */
 struct prom_buf;
 void collect__metrics(struct agent *a, struct prom_buf *b);
+
+/* The label values of a flow (collect.c), shared by the TCP and DNS families. */
+#define FLOW_LABELS 5	/* role, cgroup, comm, port, peer */
+#define PEER_OVERFLOW "overflow"	/* every label of an overflow bucket */
+struct ra_flow_key;
+struct prom_label;
+struct flow_names {
+	const char *role;
+	const char *cgroup;	/* the cgroup's path, or cgroup_buf */
+	char cgroup_buf[32];	/* "id:N" for an id without a name */
+	char comm[RA_COMM_LEN + 1];
+	char peer[46];		/* INET6_ADDRSTRLEN */
+	char port[8];
+};
+extern const char *const role_names[];
+void flow_names(struct agent *a, const struct ra_flow_key *k, struct flow_names *n);
+void flow_names_overflow(struct flow_names *n, __u8 role, __u16 port);
+int flow_names_cmp(const struct flow_names *a, const struct flow_names *b);
+/* l[0..FLOW_LABELS) = the flow's labels, pointing into n. */
+void flow_labels(const struct flow_names *n, struct prom_label *l);
+
+/* Read up to max entries of a hash map (in batches where the kernel can). */
+int dump_hash(int fd, size_t ksz, size_t vsz, __u32 max, void *keys, void *vals, __u32 *n);
+
+/* DNS state kept in user space (dns.c): timeouts, top names, search-path waste. */
+struct dns_state *dns__new(void);
+void dns__free(struct dns_state *d);
+/* Count queries pending longer than the timeout as timed out. Every second. */
+void dns__sweep(struct agent *a);
+void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows);
 
 /* Record owners of listening sockets that predate the agent (listeners.c).
  * Returns the number of listeners written, or -errno. */

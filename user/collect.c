@@ -21,24 +21,19 @@
 #include "prom.h"
 #include "reqacct.skel.h"
 
-#define PEER_OVERFLOW "overflow"	/* labels of the overflow bucket */
 
 struct flow {
 	struct ra_flow_key k;
 	struct ra_flow_val v;
-	char cgroup[64];	/* only for ids without a name: "id:N" */
-	const char *cgroup_path;
-	char comm[RA_COMM_LEN + 1];
-	char peer[INET6_ADDRSTRLEN];
-	char port[8];
+	struct flow_names n;
 };
 
-static const char *const role_names[RA_ROLE_MAX] = {
+const char *const role_names[RA_ROLE_MAX] = {
 	[RA_ROLE_CLIENT] = "client", [RA_ROLE_SERVER] = "server",
 };
 
 /* Read a hash map in batches (Linux 5.6+), else key by key. */
-static int dump_hash(int fd, size_t ksz, size_t vsz, __u32 max, void *keys, void *vals,
+int dump_hash(int fd, size_t ksz, size_t vsz, __u32 max, void *keys, void *vals,
 		     __u32 *n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -86,20 +81,52 @@ static void peer_str(const __u8 a[RA_ADDR_LEN], char *out, size_t len)
 		inet_ntop(AF_INET6, a, out, len);
 }
 
-static int cmp_flow(const void *pa, const void *pb)
+void flow_names(struct agent *a, const struct ra_flow_key *k, struct flow_names *n)
 {
-	const struct flow *a = pa, *b = pb;
+	n->role = role_names[k->role % RA_ROLE_MAX];
+	n->cgroup = cgroup_names__get(a->cgroups, k->cgroup_id);
+	if (!n->cgroup) {
+		snprintf(n->cgroup_buf, sizeof(n->cgroup_buf), "id:%llu",
+			 (unsigned long long)k->cgroup_id);
+		n->cgroup = n->cgroup_buf;
+	}
+	memcpy(n->comm, k->comm, RA_COMM_LEN);
+	n->comm[RA_COMM_LEN] = '\0';
+	peer_str(k->peer, n->peer, sizeof(n->peer));
+	snprintf(n->port, sizeof(n->port), "%u", k->port);
+}
+
+void flow_names_overflow(struct flow_names *n, __u8 role, __u16 port)
+{
+	n->role = role_names[role % RA_ROLE_MAX];
+	n->cgroup = PEER_OVERFLOW;
+	strcpy(n->comm, PEER_OVERFLOW);
+	strcpy(n->peer, PEER_OVERFLOW);
+	snprintf(n->port, sizeof(n->port), "%u", port);
+}
+
+void flow_labels(const struct flow_names *n, struct prom_label *l)
+{
+	l[0] = (struct prom_label){ "role", n->role };
+	l[1] = (struct prom_label){ "cgroup", n->cgroup };
+	l[2] = (struct prom_label){ "comm", n->comm };
+	l[3] = (struct prom_label){ "port", n->port };
+	l[4] = (struct prom_label){ "peer", n->peer };
+}
+
+int flow_names_cmp(const struct flow_names *a, const struct flow_names *b)
+{
 	int c;
 
-	if (a->k.role != b->k.role)
-		return a->k.role < b->k.role ? -1 : 1;
-	if (a->k.port != b->k.port)
-		return a->k.port < b->k.port ? -1 : 1;
-	if ((c = strcmp(a->cgroup_path, b->cgroup_path)))
+	if ((c = strcmp(a->role, b->role)) || (c = strcmp(a->port, b->port)) ||
+	    (c = strcmp(a->cgroup, b->cgroup)) || (c = strcmp(a->comm, b->comm)))
 		return c;
-	if ((c = strcmp(a->comm, b->comm)))
-		return c;
-	return memcmp(a->k.peer, b->k.peer, RA_ADDR_LEN);
+	return strcmp(a->peer, b->peer);
+}
+
+static int cmp_flow(const void *pa, const void *pb)
+{
+	return flow_names_cmp(&((const struct flow *)pa)->n, &((const struct flow *)pb)->n);
 }
 
 static void sum_percpu(const struct ra_flow_val *pcpu, int ncpus, struct ra_flow_val *out)
@@ -132,14 +159,7 @@ static struct flow *read_flows(struct agent *a, size_t *nflows)
 	for (__u32 i = 0; i < n; i++, nf++) {
 		f[nf].k = keys[i];
 		f[nf].v = vals[i];
-		f[nf].cgroup_path = cgroup_names__get(a->cgroups, keys[i].cgroup_id);
-		if (!f[nf].cgroup_path) {
-			snprintf(f[nf].cgroup, sizeof(f[nf].cgroup), "id:%llu",
-				 (unsigned long long)keys[i].cgroup_id);
-			f[nf].cgroup_path = f[nf].cgroup;
-		}
-		memcpy(f[nf].comm, keys[i].comm, RA_COMM_LEN);
-		peer_str(keys[i].peer, f[nf].peer, sizeof(f[nf].peer));
+		flow_names(a, &keys[i], &f[nf].n);
 	}
 	for (__u32 slot = 0; slot < RA_OVERFLOW_SLOTS; slot++) {
 		struct ra_flow_val sum;
@@ -152,15 +172,10 @@ static struct flow *read_flows(struct agent *a, size_t *nflows)
 		if (!memcmp(&sum, &(struct ra_flow_val){}, sizeof(sum)))
 			continue;
 		f[nf].k.role = role;
-		f[nf].k.port = a->cfg.ports[port];
 		f[nf].v = sum;
-		f[nf].cgroup_path = PEER_OVERFLOW;
-		strcpy(f[nf].comm, PEER_OVERFLOW);
-		strcpy(f[nf].peer, PEER_OVERFLOW);
+		flow_names_overflow(&f[nf].n, role, a->cfg.ports[port]);
 		nf++;
 	}
-	for (size_t i = 0; i < nf; i++)
-		snprintf(f[i].port, sizeof(f[i].port), "%u", f[i].k.port);
 	qsort(f, nf, sizeof(*f), cmp_flow);
 	free(keys);
 	free(vals);
@@ -182,13 +197,11 @@ static void flow_family(struct prom_buf *b, const struct flow *f, size_t n, cons
 {
 	prom__family(b, name, "counter", help);
 	for (size_t i = 0; i < n; i++) {
-		struct prom_label l[] = {
-			{ "role", role_names[f[i].k.role] }, { "cgroup", f[i].cgroup_path },
-			{ "comm", f[i].comm }, { "port", f[i].port }, { "peer", f[i].peer },
-		};
+		struct prom_label l[FLOW_LABELS];
 
+		flow_labels(&f[i].n, l);
 		if (!client_only || f[i].k.role == RA_ROLE_CLIENT)
-			prom__sample_u64(b, name, l, 5, f[i].v.cnt[c]);
+			prom__sample_u64(b, name, l, FLOW_LABELS, f[i].v.cnt[c]);
 	}
 }
 
@@ -202,13 +215,11 @@ static void tcp_families(struct prom_buf *b, const struct flow *f, size_t n)
 		     "role, watched port and peer address.");
 	for (int d = RA_CNT_BYTES_SENT; d <= RA_CNT_BYTES_RECV; d++) {
 		for (size_t i = 0; i < n; i++) {
-			struct prom_label l[] = {
-				{ "direction", dir[d] }, { "role", role_names[f[i].k.role] },
-				{ "cgroup", f[i].cgroup_path }, { "comm", f[i].comm },
-				{ "port", f[i].port }, { "peer", f[i].peer },
-			};
+			struct prom_label l[FLOW_LABELS + 1];
 
-			prom__sample_u64(b, name, l, 6, f[i].v.cnt[d]);
+			flow_labels(&f[i].n, l);
+			l[FLOW_LABELS] = (struct prom_label){ "direction", dir[d] };
+			prom__sample_u64(b, name, l, FLOW_LABELS + 1, f[i].v.cnt[d]);
 		}
 	}
 	flow_family(b, f, n, "reqacct_tcp_connections_total",
@@ -246,7 +257,8 @@ static __u32 count_entries(int fd, size_t ksz)
 	return n;
 }
 
-static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u32 noverflow)
+static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u32 noverflow,
+			  __u32 ndns)
 {
 	struct reqacct_bpf *s = a->skel;
 	const struct {
@@ -260,6 +272,11 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		  count_entries(bpf_map__fd(s->maps.ra_listeners), sizeof(struct ra_listener_key)) },
 		{ "ra_ports", s->maps.ra_ports, a->cfg.nports },
 		{ "ra_stats", s->maps.ra_stats, RA_STAT_MAX },
+		{ "ra_dns_flows", s->maps.ra_dns_flows, ndns },
+		{ "ra_dns_pending", s->maps.ra_dns_pending,
+		  count_entries(bpf_map__fd(s->maps.ra_dns_pending), sizeof(struct ra_dns_pending_key)) },
+		{ "ra_dns_names", s->maps.ra_dns_names,
+		  count_entries(bpf_map__fd(s->maps.ra_dns_names), sizeof(struct ra_dns_name_key)) },
 	};
 	static const struct {
 		const char *map, *reason;
@@ -271,6 +288,11 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		{ "ra_listeners", "full", RA_STAT_LISTENERS_FULL },
 		{ "ra_listeners", "other", RA_STAT_LISTENERS_OTHER },
 		{ "ra_sk", "alloc", RA_STAT_SK_STORAGE_FAIL },
+		{ "ra_dns_flows", "full", RA_STAT_DNS_FLOWS_FULL },
+		{ "ra_dns_flows", "other", RA_STAT_DNS_FLOWS_OTHER },
+		{ "ra_dns_pending", "full", RA_STAT_DNS_PENDING_FULL },
+		{ "ra_dns_names", "full", RA_STAT_DNS_NAMES_FULL },
+		{ "ra_dns_sk", "alloc", RA_STAT_DNS_SK_STORAGE_FAIL },
 	};
 	char ver[32];
 	struct rusage ru;
@@ -309,6 +331,16 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 	prom__sample_u64(b, "reqacct_unattributed_connections_total", NULL, 0,
 			 stat_sum(a, RA_STAT_OWNER_UNKNOWN));
 
+	prom__family(b, "reqacct_dns_tcp_streams_lost_total", "counter",
+		     "TCP DNS streams whose message boundaries were lost (a length prefix split "
+		     "across segments); their later messages are not counted.");
+	prom__sample_u64(b, "reqacct_dns_tcp_streams_lost_total", NULL, 0,
+			 stat_sum(a, RA_STAT_DNS_TCP_LOST));
+	prom__family(b, "reqacct_dns_tcp_partial_total", "counter",
+		     "TCP DNS messages whose question was not in the segment that starts them "
+		     "(not counted).");
+	prom__sample_u64(b, "reqacct_dns_tcp_partial_total", NULL, 0, stat_sum(a, RA_STAT_DNS_PARTIAL));
+
 	prom__family(b, "reqacct_listeners_seeded", "gauge",
 		     "Listening sockets found in /proc at start (older than the agent).");
 	prom__sample_u64(b, "reqacct_listeners_seeded", NULL, 0, a->listeners_seeded);
@@ -345,13 +377,16 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 	struct timespec t0, t1;
 	struct flow *f;
 	size_t n, nflows = 0;
+	__u32 ndns = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	f = read_flows(a, &n);
 	for (size_t i = 0; i < n; i++)
-		nflows += strcmp(f[i].peer, PEER_OVERFLOW) != 0;
+		nflows += strcmp(f[i].n.peer, PEER_OVERFLOW) != 0;
 	tcp_families(b, f, n);
-	self_families(a, b, nflows, n - nflows);
+	if (a->cfg.dns)
+		dns__collect(a, b, &ndns);
+	self_families(a, b, nflows, n - nflows, ndns);
 	free(f);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	a->last_scrape_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -13,6 +13,10 @@
 #define MAX_FLOWS_LIMIT (1u << 22)
 #define MAX_LISTENERS_LIMIT (1u << 16)
 #define CONFIG_FILE_MAX (1 << 20)
+#define DNS_TIMEOUT_DEFAULT_MS 5000	/* RES_TIMEOUT, resolv.h; Go's dnsConfig.timeout */
+#define DNS_TIMEOUT_MAX_MS 600000
+#define DNS_TOP_NAMES_DEFAULT 10
+#define DNS_TOP_NAMES_MAX 1000
 
 static const __u16 default_ports[] = { 443, 6443, 2379, 10250, 53 };
 static const char *const hook_names[] = {
@@ -33,6 +37,11 @@ void config__defaults(struct ra_config *c)
 	c->max_flows = RA_MAX_FLOWS;
 	c->max_listeners = RA_MAX_LISTENERS;
 	c->hook = HOOK_AUTO;
+	c->dns = true;
+	c->dns_ports[0] = 53;
+	c->ndns_ports = 1;
+	c->dns_timeout_ms = DNS_TIMEOUT_DEFAULT_MS;
+	c->dns_top_names = DNS_TOP_NAMES_DEFAULT;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -88,9 +97,9 @@ int config__parse_listen(const char *s, char *host, size_t hostlen, __u16 *port)
 	return 0;
 }
 
-/* "443, 6443 2379": a list of ports separated by commas or spaces. */
-static int parse_ports(struct ra_config *c, const char *val, const char *src, char *err,
-		       size_t errlen)
+/* "443, 6443 2379": a list of at most max ports separated by commas or spaces. */
+static int parse_ports(__u16 *ports, __u32 *nports, __u32 max, const char *val, const char *src,
+		       char *err, size_t errlen)
 {
 	char buf[256], *save, *tok;
 	unsigned long p;
@@ -103,15 +112,15 @@ static int parse_ports(struct ra_config *c, const char *val, const char *src, ch
 		if (parse_uint(tok, 1, 65535, &p))
 			return fail(err, errlen, "%s: bad port '%s' (want 1-65535)", src, tok);
 		for (__u32 i = 0; i < n; i++)
-			if (c->ports[i] == p)
+			if (ports[i] == p)
 				return fail(err, errlen, "%s: port %lu listed twice", src, p);
-		if (n == RA_MAX_PORTS)
-			return fail(err, errlen, "%s: more than %d ports", src, RA_MAX_PORTS);
-		c->ports[n++] = p;
+		if (n == max)
+			return fail(err, errlen, "%s: more than %u ports", src, max);
+		ports[n++] = p;
 	}
 	if (!n)
 		return fail(err, errlen, "%s: empty port list", src);
-	c->nports = n;
+	*nports = n;
 	return 0;
 }
 
@@ -129,7 +138,24 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 				    src, val);
 		strcpy(c->listen, val);
 	} else if (!strcmp(key, "ports") || !strcmp(key, "port")) {
-		return parse_ports(c, val, src, err, errlen);
+		return parse_ports(c->ports, &c->nports, RA_MAX_PORTS, val, src, err, errlen);
+	} else if (!strcmp(key, "dns_ports") || !strcmp(key, "dns_port")) {
+		return parse_ports(c->dns_ports, &c->ndns_ports, RA_MAX_DNS_PORTS, val, src, err,
+				   errlen);
+	} else if (!strcmp(key, "dns")) {
+		if (strcmp(val, "on") && strcmp(val, "off"))
+			return fail(err, errlen, "%s: bad dns '%s' (want on or off)", src, val);
+		c->dns = !strcmp(val, "on");
+	} else if (!strcmp(key, "dns_timeout_ms")) {
+		if (parse_uint(val, 1, DNS_TIMEOUT_MAX_MS, &n))
+			return fail(err, errlen, "%s: bad dns_timeout_ms '%s' (want 1-%u)", src, val,
+				    DNS_TIMEOUT_MAX_MS);
+		c->dns_timeout_ms = n;
+	} else if (!strcmp(key, "dns_top_names")) {
+		if (parse_uint(val, 0, DNS_TOP_NAMES_MAX, &n))
+			return fail(err, errlen, "%s: bad dns_top_names '%s' (want 0-%u)", src, val,
+				    DNS_TOP_NAMES_MAX);
+		c->dns_top_names = n;
 	} else if (!strcmp(key, "max_flows")) {
 		if (parse_uint(val, 1, MAX_FLOWS_LIMIT, &n))
 			return fail(err, errlen, "%s: bad max_flows '%s' (want 1-%u)", src, val,

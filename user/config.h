@@ -7,6 +7,7 @@
 #ifndef REQACCT_CONFIG_H
 #define REQACCT_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -30,9 +31,15 @@ struct ra_config {
 	enum hook_mode hook;
 	char cgroup[CONFIG_PATH_MAX];	/* cgroup v2 dir for the sockops fallback; "" = root */
 	char cgroupfs[CONFIG_PATH_MAX];	/* cgroup v2 mount; "" = from /proc/self/mountinfo */
+	bool dns;			/* DNS accounting on (cgroup_skb programs) */
+	__u16 dns_ports[RA_MAX_DNS_PORTS];
+	__u32 ndns_ports;
+	__u32 dns_timeout_ms;		/* a query unanswered this long timed out */
+	__u32 dns_top_names;		/* query names exported per flow */
 };
 
-/* Defaults: ports of the apiserver (6443, 443), etcd (2379), kubelet (10250), DNS (53). */
+/* Defaults: ports of the apiserver (6443, 443), etcd (2379), kubelet (10250), DNS (53);
+ * DNS accounting on port 53, 5 s timeout (glibc's and Go's resolver default). */
 void config__defaults(struct ra_config *c);
 
 /* Parse text (a config file's content, named name in errors). 0 or -EINVAL

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * dns_parse.h - the DNS wire parser (RFC 1035 section 4.1): header and first
+ * question. One source for the BPF programs and the host (unit tests, fuzzer),
+ * so every loop is bounded by a constant and every buffer index is masked.
+ *
+ * The caller copies the message's first bytes (up to RA_DNS_PARSE_MAX) into a
+ * buffer of RA_DNS_BUF bytes and passes how many it copied (avail) and the
+ * message's length (msg_len; equal for UDP, from the 2-byte prefix for TCP).
+ * A name is never attributed unless it parsed completely: compression pointers
+ * in the question (nothing precedes it that they could point to), reserved
+ * label types, names past the end or longer than 255 bytes are malformed.
+ */
+#ifndef REQACCT_DNS_PARSE_H
+#define REQACCT_DNS_PARSE_H
+
+#include "reqacct_abi.h"
+
+#ifndef __bpf__
+#include <linux/types.h>
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+#endif
+
+#define RA_DNS_HDR_LEN		12	/* RFC 1035 4.1.1 */
+#define RA_DNS_WIRE_NAME_MAX	255	/* RFC 1035 2.3.4, incl. the root label */
+#define RA_DNS_LABEL_MAX	63
+#define RA_DNS_MIN_RR		11	/* root name (1) + type, class, TTL, rdlength (10) */
+#define RA_DNS_MIN_QUESTION	5	/* root name (1) + qtype, qclass (4) */
+#define RA_DNS_PARSE_MAX	(RA_DNS_HDR_LEN + RA_DNS_WIRE_NAME_MAX + 4)
+#define RA_DNS_BUF		512	/* power of two >= RA_DNS_PARSE_MAX */
+#define RA_DNS_MASK		(RA_DNS_BUF - 1)
+
+/* FNV-1a, 64 bit (http://www.isthe.com/chongo/tech/comp/fnv/) */
+#define RA_FNV64_OFFSET	0xcbf29ce484222325ULL
+#define RA_FNV64_PRIME	0x100000001b3ULL
+
+enum ra_dns_err {
+	RA_DNS_OK = 0,
+	RA_DNS_E_SHORT,		/* shorter than the 12-byte header */
+	RA_DNS_E_NO_QUESTION,	/* qdcount is 0 */
+	RA_DNS_E_COUNTS,	/* section counts need more bytes than the message has */
+	RA_DNS_E_POINTER,	/* compression pointer in the question name */
+	RA_DNS_E_LABEL_TYPE,	/* label type 01 or 10 (RFC 6891 6.2.1: reserved) */
+	RA_DNS_E_TRUNCATED,	/* name or qtype/qclass runs past the message end */
+	RA_DNS_E_NAME_LONG,	/* name longer than 255 bytes */
+	RA_DNS_E_PARTIAL,	/* question not in the bytes seen (TCP segment); not malformed */
+	RA_DNS_E_MAX,
+};
+
+struct ra_dns_msg {
+	__u64 name_hash;	/* FNV-1a of the lowercased name in dotted form */
+	__u16 id;
+	__u16 qtype;
+	__u16 qclass;
+	__u16 ancount;
+	__u8 qr;		/* 1: response */
+	__u8 opcode;
+	__u8 rcode;		/* header RCODE (4 bits; no EDNS extension) */
+	__u8 tc;		/* truncated (TC bit) */
+	__u8 name_len;		/* bytes of name[] used, without the NUL */
+	__u8 name_cut;		/* name[] holds only the first RA_DNS_NAME_MAX - 1 bytes */
+	char name[RA_DNS_NAME_MAX];	/* lowercase, dotted, NUL-terminated; "." for the root */
+};
+
+static __always_inline __u16 ra_get16(const __u8 *b, __u32 off)
+{
+	return (__u16)(b[off & RA_DNS_MASK] << 8) | b[(off + 1) & RA_DNS_MASK];
+}
+
+static __always_inline __u8 ra_dns_lower(__u8 c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* Where the name's next character goes; counts characters past the buffer. */
+static __always_inline void ra_dns_emit(struct ra_dns_msg *m, __u32 *out, __u8 c)
+{
+	m->name_hash = (m->name_hash ^ c) * RA_FNV64_PRIME;
+	if (*out < RA_DNS_NAME_MAX - 1)
+		m->name[*out & (RA_DNS_NAME_MAX - 1)] = c;
+	else
+		m->name_cut = 1;
+	(*out)++;
+}
+
+/* The state of the question name's parse, one wire byte per step. */
+struct ra_dns_name_ctx {
+	const __u8 *b;
+	struct ra_dns_msg *m;
+	__u32 avail, msg_len;
+	__u32 off;		/* next wire byte */
+	__u32 out;		/* characters of the dotted name so far */
+	__u32 rem;		/* characters left in the current label */
+	int err;		/* -1 while running, then RA_DNS_OK or an error */
+};
+
+/* One wire byte: a label length or a label character. 1 stops the loop. */
+static __always_inline long ra_dns_name_step(__u32 i, struct ra_dns_name_ctx *c)
+{
+	__u8 ch;
+
+	if (c->off >= c->avail) {
+		c->err = c->off >= c->msg_len ? RA_DNS_E_TRUNCATED : RA_DNS_E_PARTIAL;
+		return 1;
+	}
+	ch = c->b[c->off & RA_DNS_MASK];
+	c->off++;
+	if (c->rem) {
+		ra_dns_emit(c->m, &c->out, ra_dns_lower(ch));
+		c->rem--;
+		return 0;
+	}
+	if (ch == 0) {
+		c->err = RA_DNS_OK;
+		return 1;
+	}
+	if ((ch & 0xc0) == 0xc0)
+		c->err = RA_DNS_E_POINTER;
+	else if (ch & 0xc0)
+		c->err = RA_DNS_E_LABEL_TYPE;
+	if (c->err >= 0)
+		return 1;
+	if (c->out)
+		ra_dns_emit(c->m, &c->out, '.');
+	c->rem = ch;
+	return 0;
+}
+
+/*
+ * The name loop. In BPF it is bpf_loop() (Linux 5.17+): the verifier checks
+ * the step once instead of walking 255 iterations of data-dependent
+ * branches, which exceeds its 1M-instruction budget. On the host, a for loop.
+ */
+#ifdef __bpf__
+static long ra_dns_name_cb(__u32 i, void *ctx)
+{
+	return ra_dns_name_step(i, ctx);
+}
+#define RA_DNS_NAME_LOOP(c) bpf_loop(RA_DNS_WIRE_NAME_MAX, ra_dns_name_cb, (c), 0)
+#else
+#define RA_DNS_NAME_LOOP(c)                                         \
+	do {                                                         \
+		for (__u32 i_ = 0; i_ < RA_DNS_WIRE_NAME_MAX; i_++)  \
+			if (ra_dns_name_step(i_, (c)))              \
+				break;                               \
+	} while (0)
+#endif
+
+/*
+ * Parse the header and first question of the message in b[0, avail).
+ * Returns RA_DNS_OK or an enum ra_dns_err; the header fields are valid from
+ * RA_DNS_E_NO_QUESTION on (anything but RA_DNS_E_SHORT).
+ */
+static __always_inline int ra_dns_parse(const __u8 *b, __u32 avail, __u32 msg_len,
+					struct ra_dns_msg *m)
+{
+	struct ra_dns_name_ctx c = { .b = b, .m = m, .msg_len = msg_len, .off = RA_DNS_HDR_LEN,
+				     .err = -1 };
+	__u32 qd, rr;
+
+	if (avail > msg_len)
+		avail = msg_len;
+	if (avail > RA_DNS_PARSE_MAX)
+		avail = RA_DNS_PARSE_MAX;
+	c.avail = avail;
+	if (msg_len < RA_DNS_HDR_LEN)
+		return RA_DNS_E_SHORT;
+	if (avail < RA_DNS_HDR_LEN)
+		return RA_DNS_E_PARTIAL;
+	m->id = ra_get16(b, 0);
+	m->qr = b[2] >> 7;
+	m->opcode = (b[2] >> 3) & 0xf;
+	m->tc = (b[2] >> 1) & 1;
+	m->rcode = b[3] & 0xf;
+	qd = ra_get16(b, 4);
+	m->ancount = ra_get16(b, 6);
+	rr = (__u32)m->ancount + ra_get16(b, 8) + ra_get16(b, 10);
+	if (!qd)
+		return RA_DNS_E_NO_QUESTION;
+	if (qd * RA_DNS_MIN_QUESTION + rr * RA_DNS_MIN_RR > msg_len - RA_DNS_HDR_LEN)
+		return RA_DNS_E_COUNTS;
+	m->name_hash = RA_FNV64_OFFSET;
+	m->name_cut = 0;
+	RA_DNS_NAME_LOOP(&c);
+	if (c.err < 0)
+		return RA_DNS_E_NAME_LONG;	/* 255 wire bytes without the root label */
+	if (c.err)
+		return c.err;
+	if (!c.out)
+		ra_dns_emit(m, &c.out, '.');
+	if (c.off + 4 > avail)
+		return c.off + 4 > msg_len ? RA_DNS_E_TRUNCATED : RA_DNS_E_PARTIAL;
+	m->qtype = ra_get16(b, c.off);
+	m->qclass = ra_get16(b, c.off + 2);
+	m->name_len = c.out < RA_DNS_NAME_MAX - 1 ? c.out : RA_DNS_NAME_MAX - 1;
+	m->name[m->name_len & (RA_DNS_NAME_MAX - 1)] = 0;
+	return RA_DNS_OK;
+}
+
+#endif /* REQACCT_DNS_PARSE_H */

@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * dns.c - the user-space half of DNS accounting (bpf/dns.bpf.h):
+ *  - the timeout sweep: queries pending longer than dns_timeout_ms are
+ *    deleted from ra_dns_pending and counted as timeouts of their flow;
+ *  - the top query names of each flow, within a series budget, exported so
+ *    that every series stays monotonic (see names_rank());
+ *  - search-path waste: NXDOMAIN answers for names under one of the client's
+ *    resolv.conf search domains (read from /proc/PID/root/etc/resolv.conf,
+ *    the client's own file system: no DNS or API call).
+ * State lives in tsearch(3) trees under one mutex (the sweep runs on the
+ * main thread, the collection on the HTTP thread).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "dns.h"
+#include "log.h"
+#include "prom.h"
+#include "reqacct.skel.h"
+
+#define DNS_NAME_SERIES_MAX 2000	/* exported name series, all flows together */
+#define DNS_OTHER_NAME "(other)"	/* name label of the names not exported */
+#define RESOLV_CONF_MAX (64 << 10)
+
+/* Per flow: what only user space counts. */
+struct dns_flow_state {
+	struct ra_flow_key k;
+	__u64 timeouts;
+	__u64 search_nxdomain;
+};
+
+/* Per (flow, name): export state. Exported value = queries - base. */
+struct dns_name_state {
+	struct ra_dns_name_key k;
+	__u64 base;
+	__u64 nx_seen;		/* nxdomain already checked against the search list */
+	bool exported;
+	bool counted;		/* its queries were in a scrape's output (in "(other)") */
+};
+
+/* The search list of a process, read once. */
+struct dns_proc_state {
+	__u32 tgid;
+	struct dns_search s;
+};
+
+struct dns_state {
+	pthread_mutex_t lock;
+	void *flows, *names, *procs;	/* tsearch roots */
+	__u32 exported;			/* name series exported */
+};
+
+static int cmp_flow_state(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ra_flow_key));
+}
+
+static int cmp_name_state(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ra_dns_name_key));
+}
+
+static int cmp_proc_state(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Find or add an entry whose key is the first ksz bytes of a zeroed struct. */
+static void *get(void **root, const void *key, size_t ksz, size_t sz,
+		 int (*cmp)(const void *, const void *))
+{
+	void **node = tfind(key, root, cmp), *e;
+
+	if (node)
+		return *node;
+	e = calloc(1, sz);
+	if (!e)
+		return NULL;
+	memcpy(e, key, ksz);
+	node = tsearch(e, root, cmp);
+	if (!node || *node != e) {
+		free(e);
+		return node ? *node : NULL;
+	}
+	return e;
+}
+
+static struct dns_flow_state *flow_state(struct dns_state *d, const struct ra_flow_key *k)
+{
+	return get(&d->flows, k, sizeof(*k), sizeof(struct dns_flow_state), cmp_flow_state);
+}
+
+struct dns_state *dns__new(void)
+{
+	struct dns_state *d = calloc(1, sizeof(*d));
+
+	if (d)
+		pthread_mutex_init(&d->lock, NULL);
+	return d;
+}
+
+void dns__free(struct dns_state *d)
+{
+	if (!d)
+		return;
+	tdestroy(d->flows, free);
+	tdestroy(d->names, free);
+	tdestroy(d->procs, free);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+/* ---- resolv.conf ---- */
+
+static void add_domain(struct dns_search *s, const char *tok, size_t n)
+{
+	while (n && tok[n - 1] == '.')	/* "cluster.local." is "cluster.local" */
+		n--;
+	if (!n || n >= sizeof(s->domain[0]) || s->n == DNS_SEARCH_MAX)
+		return;
+	for (size_t i = 0; i < n; i++)
+		s->domain[s->n][i] = tok[i] >= 'A' && tok[i] <= 'Z' ? tok[i] + 32 : tok[i];
+	s->domain[s->n][n] = '\0';
+	s->n++;
+}
+
+int dns__parse_resolv(const char *text, size_t len, struct dns_search *s, char *err, size_t errlen)
+{
+	const char *p = text, *end = text + len;
+	int lineno = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (memchr(text, '\0', len)) {
+		snprintf(err, errlen, "resolv.conf: contains a NUL byte");
+		return -EINVAL;
+	}
+	while (p < end) {
+		const char *eol = memchr(p, '\n', end - p), *q;
+		bool search, domain;
+
+		if (!eol)
+			eol = end;
+		lineno++;
+		for (q = p; q < eol && (*q == ' ' || *q == '\t'); q++)
+			;
+		search = eol - q > 7 && !strncmp(q, "search", 6) && (q[6] == ' ' || q[6] == '\t');
+		domain = eol - q > 7 && !strncmp(q, "domain", 6) && (q[6] == ' ' || q[6] == '\t');
+		/* resolv.conf(5): the last "search" or "domain" line wins. */
+		if (search || domain) {
+			s->n = 0;
+			for (q += 6; q < eol;) {
+				const char *t;
+
+				while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r'))
+					q++;
+				if (q < eol && (*q == '#' || *q == ';'))
+					break;
+				for (t = q; t < eol && *t != ' ' && *t != '\t' && *t != '\r'; t++)
+					;
+				if (t > q && (size_t)(t - q) >= sizeof(s->domain[0])) {
+					snprintf(err, errlen, "resolv.conf:%d: search domain longer than %zu bytes",
+						 lineno, sizeof(s->domain[0]) - 1);
+					return -EINVAL;
+				}
+				if (t > q)
+					add_domain(s, q, t - q);
+				q = t;
+				if (domain)
+					break;
+			}
+		}
+		p = eol + 1;
+	}
+	return 0;
+}
+
+bool dns__under_search(const struct dns_search *s, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (int i = 0; i < s->n; i++) {
+		size_t dl = strlen(s->domain[i]);
+
+		if (n > dl + 1 && name[n - dl - 1] == '.' && !strcmp(name + n - dl, s->domain[i]))
+			return true;
+	}
+	return false;
+}
+
+/* The search list of a process, read once from its root's resolv.conf. */
+static const struct dns_search *proc_search(struct dns_state *d, __u32 tgid)
+{
+	struct dns_proc_state *p = get(&d->procs, &tgid, sizeof(tgid), sizeof(*p), cmp_proc_state);
+	char path[64], *buf, err[128];
+	size_t n;
+	FILE *f;
+
+	if (!p || p->s.read)
+		return p ? &p->s : NULL;
+	p->s.read = true;
+	snprintf(path, sizeof(path), "/proc/%u/root/etc/resolv.conf", tgid);
+	f = fopen(path, "re");
+	buf = malloc(RESOLV_CONF_MAX);
+	if (f && buf) {
+		n = fread(buf, 1, RESOLV_CONF_MAX, f);
+		if (dns__parse_resolv(buf, n, &p->s, err, sizeof(err)))
+			pr_debug("%s: %s\n", path, err);
+		p->s.read = true;
+	}
+	if (f)
+		fclose(f);
+	free(buf);
+	return &p->s;
+}
+
+/* ---- timeouts ---- */
+
+void dns__sweep(struct agent *a)
+{
+	struct dns_state *d = a->dns;
+	int fd = bpf_map__fd(a->skel->maps.ra_dns_pending);
+	__u32 max = bpf_map__max_entries(a->skel->maps.ra_dns_pending), n = 0;
+	struct ra_dns_pending_key *keys = calloc(max, sizeof(*keys));
+	struct ra_dns_pending_val *vals = calloc(max, sizeof(*vals));
+	__u64 now, timeout = (__u64)a->cfg.dns_timeout_ms * 1000000;
+	struct timespec ts;
+
+	if (!d || !keys || !vals || dump_hash(fd, sizeof(*keys), sizeof(*vals), max, keys, vals, &n))
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the clock of bpf_ktime_get_ns() */
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	pthread_mutex_lock(&d->lock);
+	for (__u32 i = 0; i < n; i++) {
+		struct dns_flow_state *fs;
+
+		if (now < vals[i].sent_ns || now - vals[i].sent_ns < timeout)
+			continue;
+		/* Whoever deletes it owns it: an answer racing us counts a latency. */
+		if (bpf_map_delete_elem(fd, &keys[i]))
+			continue;
+		fs = flow_state(d, &vals[i].flow);
+		if (fs)
+			fs->timeouts++;
+	}
+	pthread_mutex_unlock(&d->lock);
+out:
+	free(keys);
+	free(vals);
+}
+
+/* ---- names ---- */
+
+struct name_row {
+	struct ra_dns_name_key k;
+	struct ra_dns_name_val v;
+	struct dns_name_state *st;
+};
+
+static int cmp_name_row(const void *pa, const void *pb)
+{
+	const struct name_row *a = pa, *b = pb;
+	int c = memcmp(&a->k.flow, &b->k.flow, sizeof(a->k.flow));
+
+	if (c)
+		return c;
+	return a->v.queries > b->v.queries ? -1 : a->v.queries < b->v.queries;
+}
+
+/*
+ * Which names of one flow (rows sorted by queries, descending) are exported.
+ * A name's series counts its queries since it was exported (base); the
+ * "(other)" series counts the rest (a name new since the last scrape enters
+ * with base 0). Names enter while the flow has fewer
+ * than top_names exported, or by displacing the least-queried exported name
+ * when they have twice its queries; a displaced name's later queries count
+ * as "(other)". So every series only grows.
+ */
+static void names_rank(struct dns_state *d, struct name_row *r, size_t n, __u32 top)
+{
+	size_t nexp = 0;
+
+	for (size_t i = 0; i < n; i++)
+		nexp += r[i].st->exported;
+	for (size_t i = 0; i < n && i < top; i++) {
+		struct name_row *low = NULL;
+
+		if (r[i].st->exported)
+			continue;
+		if (nexp >= top) {
+			for (size_t j = n; j-- > 0;)
+				if (r[j].st->exported) {
+					low = &r[j];
+					break;
+				}
+			if (!low || r[i].v.queries < 2 * low->v.queries)
+				continue;
+			low->st->exported = false;
+			nexp--;
+			d->exported--;
+		}
+		if (d->exported >= DNS_NAME_SERIES_MAX)
+			return;
+		r[i].st->exported = true;
+		/* A name new since the last scrape brings all its queries along. */
+		r[i].st->base = r[i].st->counted ? r[i].v.queries : 0;
+		nexp++;
+		d->exported++;
+	}
+}
+
+static void names_collect(struct agent *a, struct prom_buf *b)
+{
+	struct dns_state *d = a->dns;
+	__u32 max = bpf_map__max_entries(a->skel->maps.ra_dns_names), n = 0;
+	struct ra_dns_name_key *keys = calloc(max, sizeof(*keys));
+	struct ra_dns_name_val *vals = calloc(max, sizeof(*vals));
+	struct name_row *r = calloc(max, sizeof(*r));
+	const char *name = "reqacct_dns_name_queries_total";
+
+	prom__family(b, name, "counter",
+		     "DNS queries per query name, for the top names of each flow (dns_top_names); "
+		     "name=\"" DNS_OTHER_NAME "\" counts the others. A name's series counts from "
+		     "when it entered the top.");
+	if (!keys || !vals || !r ||
+	    dump_hash(bpf_map__fd(a->skel->maps.ra_dns_names), sizeof(*keys), sizeof(*vals), max,
+		      keys, vals, &n))
+		goto out;
+	for (__u32 i = 0; i < n; i++) {
+		r[i].k = keys[i];
+		r[i].v = vals[i];
+		r[i].v.name[RA_DNS_NAME_MAX - 1] = '\0';
+		r[i].st = get(&d->names, &keys[i], sizeof(keys[i]), sizeof(*r[i].st), cmp_name_state);
+		if (!r[i].st)
+			goto out;
+	}
+	qsort(r, n, sizeof(*r), cmp_name_row);
+	for (size_t i = 0, j; i < n; i = j) {
+		struct flow_names fn;
+		struct prom_label l[FLOW_LABELS + 1];
+		__u64 other = 0;
+
+		for (j = i; j < n && !memcmp(&r[j].k.flow, &r[i].k.flow, sizeof(r[i].k.flow)); j++) {
+			struct dns_name_state *st = r[j].st;
+			__u64 nx = r[j].v.nxdomain;
+
+			if (nx > st->nx_seen && r[j].k.flow.role == RA_ROLE_CLIENT &&
+			    dns__under_search(proc_search(d, r[j].v.last_tgid), r[j].v.name)) {
+				struct dns_flow_state *fs = flow_state(d, &r[j].k.flow);
+
+				if (fs)
+					fs->search_nxdomain += nx - st->nx_seen;
+			}
+			st->nx_seen = nx;
+		}
+		names_rank(d, &r[i], j - i, a->cfg.dns_top_names);
+		flow_names(a, &r[i].k.flow, &fn);
+		flow_labels(&fn, l);
+		for (size_t k = i; k < j; k++) {
+			r[k].st->counted = true;
+			if (!r[k].st->exported) {
+				other += r[k].v.queries;
+				continue;
+			}
+			other += r[k].st->base;
+			l[FLOW_LABELS] = (struct prom_label){ "name", r[k].v.name };
+			prom__sample_u64(b, name, l, FLOW_LABELS + 1, r[k].v.queries - r[k].st->base);
+		}
+		l[FLOW_LABELS] = (struct prom_label){ "name", DNS_OTHER_NAME };
+		prom__sample_u64(b, name, l, FLOW_LABELS + 1, other);
+	}
+out:
+	free(keys);
+	free(vals);
+	free(r);
+}
+
+/* ---- flows ---- */
+
+struct dns_row {
+	struct ra_flow_key k;
+	struct ra_dns_val v;
+	struct flow_names n;
+	struct dns_flow_state u;	/* user-space counters (copied under the lock) */
+};
+
+static int cmp_dns_row(const void *a, const void *b)
+{
+	return flow_names_cmp(&((const struct dns_row *)a)->n, &((const struct dns_row *)b)->n);
+}
+
+static void sum_dns(const struct ra_dns_val *pcpu, int ncpus, struct ra_dns_val *out)
+{
+	const __u64 *in = (const __u64 *)pcpu;
+	__u64 *o = (__u64 *)out;
+	const size_t nu = offsetof(struct ra_dns_val, last_tgid) / sizeof(__u64);
+
+	memset(out, 0, sizeof(*out));
+	for (int c = 0; c < ncpus; c++)
+		for (size_t i = 0; i < nu; i++)
+			o[i] += in[c * sizeof(*out) / sizeof(__u64) + i];
+}
+
+static const char *const qtype_names[RA_DNS_QT_MAX] = {
+#define RA_DNS_QT_NAME(name, num) [RA_DNS_QT_##name] = #name,
+	RA_DNS_QTYPES(RA_DNS_QT_NAME)
+#undef RA_DNS_QT_NAME
+	[RA_DNS_QT_OTHER] = "other",
+};
+
+/* RFC 1035 4.1.1, RFC 2136 2.2 (mnemonics as dig prints them) */
+static const char *const rcode_names[RA_DNS_RC_MAX] = {
+	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "other",
+};
+
+static const __u32 lat_bounds_us[RA_DNS_LAT_BOUNDS] = { RA_DNS_LAT_BOUNDS_US };
+
+/* One user-space or kernel counter of every row as one family. */
+static void row_family(struct prom_buf *b, const struct dns_row *r, size_t n, const char *name,
+		       const char *help, size_t off, bool client_only)
+{
+	prom__family(b, name, "counter", help);
+	for (size_t i = 0; i < n; i++) {
+		struct prom_label l[FLOW_LABELS];
+
+		if (client_only && r[i].k.role != RA_ROLE_CLIENT)
+			continue;
+		flow_labels(&r[i].n, l);
+		prom__sample_u64(b, name, l, FLOW_LABELS, *(const __u64 *)((const char *)&r[i] + off));
+	}
+}
+
+static void histogram(struct prom_buf *b, const struct dns_row *r, size_t n)
+{
+	const char *name = "reqacct_dns_request_duration_seconds";
+
+	prom__family(b, name, "histogram",
+		     "Time from a DNS query to its response, as seen on the socket: the client's "
+		     "wait (role=client) or the server's response time (role=server).");
+	for (size_t i = 0; i < n; i++) {
+		struct prom_label l[FLOW_LABELS + 1];
+		char le[32];
+		__u64 cum = 0;
+
+		flow_labels(&r[i].n, l);
+		for (int k = 0; k < RA_DNS_LAT_SLOTS; k++) {
+			cum += r[i].v.lat[k];
+			if (k < RA_DNS_LAT_BOUNDS)
+				snprintf(le, sizeof(le), "%g", lat_bounds_us[k] / 1e6);
+			else
+				snprintf(le, sizeof(le), "+Inf");
+			l[FLOW_LABELS] = (struct prom_label){ "le", le };
+			prom__sample_u64(b, "reqacct_dns_request_duration_seconds_bucket", l,
+					 FLOW_LABELS + 1, cum);
+		}
+		prom__sample_f64(b, "reqacct_dns_request_duration_seconds_sum", l, FLOW_LABELS,
+				 r[i].v.lat_sum_ns / 1e9);
+		prom__sample_u64(b, "reqacct_dns_request_duration_seconds_count", l, FLOW_LABELS, cum);
+	}
+}
+
+void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows)
+{
+	struct dns_state *d = a->dns;
+	__u32 max = bpf_map__max_entries(a->skel->maps.ra_dns_flows), n = 0, k0 = 0;
+	struct ra_flow_key *keys = calloc(max, sizeof(*keys));
+	struct ra_dns_val *vals = calloc(max, sizeof(*vals));
+	struct ra_dns_val *pcpu = calloc(a->ncpus, sizeof(*pcpu));
+	struct dns_row *r = calloc(max + 1, sizeof(*r));
+	size_t nr = 0;
+
+	*nflows = 0;
+	if (!d || !keys || !vals || !pcpu || !r ||
+	    dump_hash(bpf_map__fd(a->skel->maps.ra_dns_flows), sizeof(*keys), sizeof(*vals), max,
+		      keys, vals, &n))
+		goto out;
+	*nflows = n;
+	pthread_mutex_lock(&d->lock);
+	names_collect(a, b);	/* first: it updates search_nxdomain */
+	for (__u32 i = 0; i < n; i++, nr++) {
+		struct dns_flow_state *fs = flow_state(d, &keys[i]);
+
+		r[nr].k = keys[i];
+		r[nr].v = vals[i];
+		if (fs)
+			r[nr].u = *fs;
+		flow_names(a, &keys[i], &r[nr].n);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.ra_dns_overflow), &k0, pcpu)) {
+		sum_dns(pcpu, a->ncpus, &r[nr].v);
+		if (memcmp(&r[nr].v, &(struct ra_dns_val){}, sizeof(r[nr].v))) {
+			r[nr].k.role = RA_ROLE_CLIENT;
+			flow_names_overflow(&r[nr].n, RA_ROLE_CLIENT, a->cfg.dns_ports[0]);
+			nr++;
+		}
+	}
+	qsort(r, nr, sizeof(*r), cmp_dns_row);
+
+	prom__family(b, "reqacct_dns_queries_total", "counter",
+		     "DNS queries by query type: sent (role=client) or received (role=server), "
+		     "per process (cgroup, comm), DNS port and peer (server or client address).");
+	for (int q = 0; q < RA_DNS_QT_MAX; q++)
+		for (size_t i = 0; i < nr; i++) {
+			struct prom_label l[FLOW_LABELS + 1];
+
+			if (!r[i].v.queries[q])
+				continue;
+			flow_labels(&r[i].n, l);
+			l[FLOW_LABELS] = (struct prom_label){ "qtype", qtype_names[q] };
+			prom__sample_u64(b, "reqacct_dns_queries_total", l, FLOW_LABELS + 1,
+					 r[i].v.queries[q]);
+		}
+	prom__family(b, "reqacct_dns_responses_total", "counter",
+		     "DNS responses by response code: received (role=client) or sent (role=server).");
+	for (int c = 0; c < RA_DNS_RC_MAX; c++)
+		for (size_t i = 0; i < nr; i++) {
+			struct prom_label l[FLOW_LABELS + 1];
+
+			if (!r[i].v.responses[c])
+				continue;
+			flow_labels(&r[i].n, l);
+			l[FLOW_LABELS] = (struct prom_label){ "rcode", rcode_names[c] };
+			prom__sample_u64(b, "reqacct_dns_responses_total", l, FLOW_LABELS + 1,
+					 r[i].v.responses[c]);
+		}
+	histogram(b, r, nr);
+	row_family(b, r, nr, "reqacct_dns_timeouts_total",
+		   "DNS queries with no response within dns_timeout_ms.",
+		   offsetof(struct dns_row, u.timeouts), false);
+	row_family(b, r, nr, "reqacct_dns_search_nxdomain_total",
+		   "NXDOMAIN responses for names under one of the client's resolv.conf search "
+		   "domains: lookups the search list (ndots) multiplied.",
+		   offsetof(struct dns_row, u.search_nxdomain), true);
+	row_family(b, r, nr, "reqacct_dns_truncated_responses_total",
+		   "DNS responses with the TC (truncated) bit set.",
+		   offsetof(struct dns_row, v.truncated), false);
+	row_family(b, r, nr, "reqacct_dns_malformed_total",
+		   "DNS messages the in-kernel parser rejected (bad lengths, pointers in the "
+		   "question, wrong direction); never attributed to a name.",
+		   offsetof(struct dns_row, v.malformed), false);
+	row_family(b, r, nr, "reqacct_dns_unmatched_responses_total",
+		   "DNS responses to no query seen (sent before the agent started, after the "
+		   "timeout, or with a mismatched id).",
+		   offsetof(struct dns_row, v.unmatched), false);
+out:
+	free(keys);
+	free(vals);
+	free(pcpu);
+	free(r);
+}
