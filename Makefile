@@ -48,9 +48,9 @@ endif
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the user-space parsers.
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_SRCS := user/config.c user/prom.c user/cgroup_names.c
+FUZZ_SRCS := user/config.c user/prom.c user/cgroup_names.c user/resolv.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser
+	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -Ibpf
 FUZZ_SECONDS ?= 60
 
 .PHONY: all clean test check check-root deps vmlinux run bench fmt fuzz fuzz-smoke
@@ -79,7 +79,7 @@ $(OUTPUT)/reqacct: $(OUTPUT)/user/main.o $(LIB_OBJS)
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Ibpf $< $(LIB_OBJS) -o $@ $(LDLIBS) -lcmocka
 
 # Unit tests: no root needed.
 test: $(UNIT_TESTS)
@@ -90,10 +90,10 @@ check-root: all
 	$(Q)tests/run-integration.sh
 
 # Each fuzz target for FUZZ_SECONDS, from the checked-in seeds (not modified).
-$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS)
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(wildcard bpf/*.h user/*.h include/*.h)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $^ -o $@ -lz
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) -o $@ -lz
 
 fuzz: $(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZ_TARGETS))
 	$(Q)tests/run-fuzz.sh $(OUTPUT) $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -14,14 +14,14 @@
 #ifndef REQACCT_DNS_PARSE_H
 #define REQACCT_DNS_PARSE_H
 
-#include "reqacct_abi.h"
-
 #ifndef __bpf__
 #include <linux/types.h>
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
 #endif
+
+#include "reqacct_abi.h"
 
 #define RA_DNS_HDR_LEN		12	/* RFC 1035 4.1.1 */
 #define RA_DNS_WIRE_NAME_MAX	255	/* RFC 1035 2.3.4, incl. the root label */
@@ -74,12 +74,14 @@ static __always_inline __u8 ra_dns_lower(__u8 c)
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
-/* Where the name's next character goes; counts characters past the buffer. */
+/* Where the name's next character goes; counts characters past the buffer.
+ * The hash covers the byte as sent (lowercased); the text shows bytes
+ * outside printable ASCII (a label may hold any octet, NUL included) as '?'. */
 static __always_inline void ra_dns_emit(struct ra_dns_msg *m, __u32 *out, __u8 c)
 {
 	m->name_hash = (m->name_hash ^ c) * RA_FNV64_PRIME;
 	if (*out < RA_DNS_NAME_MAX - 1)
-		m->name[*out & (RA_DNS_NAME_MAX - 1)] = c;
+		m->name[*out & (RA_DNS_NAME_MAX - 1)] = c > ' ' && c < 0x7f ? c : '?';
 	else
 		m->name_cut = 1;
 	(*out)++;

@@ -22,7 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
-#include "dns.h"
+#include "resolv.h"
 #include "log.h"
 #include "prom.h"
 #include "reqacct.skel.h"
@@ -50,7 +50,7 @@ struct dns_name_state {
 /* The search list of a process, read once. */
 struct dns_proc_state {
 	__u32 tgid;
-	struct dns_search s;
+	struct resolv_search s;
 };
 
 struct dns_state {
@@ -121,85 +121,8 @@ void dns__free(struct dns_state *d)
 	free(d);
 }
 
-/* ---- resolv.conf ---- */
-
-static void add_domain(struct dns_search *s, const char *tok, size_t n)
-{
-	while (n && tok[n - 1] == '.')	/* "cluster.local." is "cluster.local" */
-		n--;
-	if (!n || n >= sizeof(s->domain[0]) || s->n == DNS_SEARCH_MAX)
-		return;
-	for (size_t i = 0; i < n; i++)
-		s->domain[s->n][i] = tok[i] >= 'A' && tok[i] <= 'Z' ? tok[i] + 32 : tok[i];
-	s->domain[s->n][n] = '\0';
-	s->n++;
-}
-
-int dns__parse_resolv(const char *text, size_t len, struct dns_search *s, char *err, size_t errlen)
-{
-	const char *p = text, *end = text + len;
-	int lineno = 0;
-
-	memset(s, 0, sizeof(*s));
-	if (memchr(text, '\0', len)) {
-		snprintf(err, errlen, "resolv.conf: contains a NUL byte");
-		return -EINVAL;
-	}
-	while (p < end) {
-		const char *eol = memchr(p, '\n', end - p), *q;
-		bool search, domain;
-
-		if (!eol)
-			eol = end;
-		lineno++;
-		for (q = p; q < eol && (*q == ' ' || *q == '\t'); q++)
-			;
-		search = eol - q > 7 && !strncmp(q, "search", 6) && (q[6] == ' ' || q[6] == '\t');
-		domain = eol - q > 7 && !strncmp(q, "domain", 6) && (q[6] == ' ' || q[6] == '\t');
-		/* resolv.conf(5): the last "search" or "domain" line wins. */
-		if (search || domain) {
-			s->n = 0;
-			for (q += 6; q < eol;) {
-				const char *t;
-
-				while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r'))
-					q++;
-				if (q < eol && (*q == '#' || *q == ';'))
-					break;
-				for (t = q; t < eol && *t != ' ' && *t != '\t' && *t != '\r'; t++)
-					;
-				if (t > q && (size_t)(t - q) >= sizeof(s->domain[0])) {
-					snprintf(err, errlen, "resolv.conf:%d: search domain longer than %zu bytes",
-						 lineno, sizeof(s->domain[0]) - 1);
-					return -EINVAL;
-				}
-				if (t > q)
-					add_domain(s, q, t - q);
-				q = t;
-				if (domain)
-					break;
-			}
-		}
-		p = eol + 1;
-	}
-	return 0;
-}
-
-bool dns__under_search(const struct dns_search *s, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (int i = 0; i < s->n; i++) {
-		size_t dl = strlen(s->domain[i]);
-
-		if (n > dl + 1 && name[n - dl - 1] == '.' && !strcmp(name + n - dl, s->domain[i]))
-			return true;
-	}
-	return false;
-}
-
 /* The search list of a process, read once from its root's resolv.conf. */
-static const struct dns_search *proc_search(struct dns_state *d, __u32 tgid)
+static const struct resolv_search *proc_search(struct dns_state *d, __u32 tgid)
 {
 	struct dns_proc_state *p = get(&d->procs, &tgid, sizeof(tgid), sizeof(*p), cmp_proc_state);
 	char path[64], *buf, err[128];
@@ -214,7 +137,7 @@ static const struct dns_search *proc_search(struct dns_state *d, __u32 tgid)
 	buf = malloc(RESOLV_CONF_MAX);
 	if (f && buf) {
 		n = fread(buf, 1, RESOLV_CONF_MAX, f);
-		if (dns__parse_resolv(buf, n, &p->s, err, sizeof(err)))
+		if (resolv__parse(buf, n, &p->s, err, sizeof(err)))
 			pr_debug("%s: %s\n", path, err);
 		p->s.read = true;
 	}
@@ -355,7 +278,7 @@ static void names_collect(struct agent *a, struct prom_buf *b)
 			__u64 nx = r[j].v.nxdomain;
 
 			if (nx > st->nx_seen && r[j].k.flow.role == RA_ROLE_CLIENT &&
-			    dns__under_search(proc_search(d, r[j].v.last_tgid), r[j].v.name)) {
+			    resolv__under_search(proc_search(d, r[j].v.last_tgid), r[j].v.name)) {
 				struct dns_flow_state *fs = flow_state(d, &r[j].k.flow);
 
 				if (fs)
