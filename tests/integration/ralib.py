@@ -188,10 +188,14 @@ def programs_left(timeout=5):
 
 
 class Agent:
-    def __init__(self, procs, args, port, log):
+    """The agent, its cgroup programs (DNS, sockops) attached to cgroup, a
+    directory the test made (never the root: PLATFORM.md safety rules)."""
+
+    def __init__(self, procs, args, port, log, cgroup):
         self.port = port
         self.log = open(log, "w")
-        self.p = procs.start([REQACCT, "agent", "--listen", f"127.0.0.1:{port}"] + args,
+        self.p = procs.start([REQACCT, "agent", "--listen", f"127.0.0.1:{port}",
+                              "--cgroup", cgroup] + args,
                              stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(port)
 

@@ -56,7 +56,7 @@ def main():
                     c.stdin.flush()
                     chk.true(f"{addr}: request before the agent", c.stdout.readline() == "done\n")
                 clients[addr] = c
-            agent = Agent(procs, ["--port", str(PORT)], AGENT_PORT, os.path.join(d, "agent.log"))
+            agent = Agent(procs, ["--port", str(PORT)], AGENT_PORT, os.path.join(d, "agent.log"), cg.base)
             for addr, c in clients.items():
                 for _ in range(AFTER):
                     c.stdin.write("go\n")

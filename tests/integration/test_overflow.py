@@ -25,7 +25,7 @@ def main():
         with tmpdir() as d:
             www_files(d, f=3000)
             agent = Agent(procs, ["--port", str(PORT), "--max-flows", str(MAX_FLOWS)], AGENT_PORT,
-                          os.path.join(d, "agent.log"))
+                          os.path.join(d, "agent.log"), cg.base)
             start_nginx(procs, d, PORT, cg.path("srv"))
             for src in CLIENTS:
                 for _ in range(2):

@@ -9,7 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import Agent, Check, Procs, http_get, require_root, tmpdir  # noqa: E402
+from ralib import Agent, Cgroups, Check, Procs, http_get, require_root, tmpdir  # noqa: E402
 
 AGENT_PORT = 19467
 RSS_LIMIT = 64 << 20
@@ -46,10 +46,10 @@ def rss(pid):
 
 def main():
     require_root()
-    chk, procs = Check(), Procs()
+    chk, procs, cg = Check(), Procs(), Cgroups()
     try:
         with tmpdir() as d:
-            agent = Agent(procs, ["--port", "18083"], AGENT_PORT, os.path.join(d, "agent.log"))
+            agent = Agent(procs, ["--port", "18083"], AGENT_PORT, os.path.join(d, "agent.log"), cg.base)
             chk.true("a plain scrape works", scrape_ok())
             chk.eq("POST is refused (405)", int(status(raw(b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"))), 405)
             chk.eq("unknown path (404)", int(status(raw(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"))), 404)
@@ -82,6 +82,7 @@ def main():
             chk.true("the agent is still running", agent.p.poll() is None)
     finally:
         procs.stop_all()
+        cg.remove()
     chk.finish()
 
 

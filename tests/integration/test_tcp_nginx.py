@@ -159,9 +159,7 @@ def scenario(chk, hook, with_prometheus):
             # /proc); the TLS server starts after it (seen at listen(2)).
             start_nginx(procs, plain_dir, PLAIN, cg.path("srv"))
             args = ["--hook", hook, "--port", str(PLAIN), "--port", str(TLS)]
-            if hook == "sockops":
-                args += ["--cgroup", cg.base]
-            agent = Agent(procs, args, AGENT_PORT, os.path.join(d, "agent.log"))
+            agent = Agent(procs, args, AGENT_PORT, os.path.join(d, "agent.log"), cg.base)
             start_nginx(procs, tls_dir, TLS, cg.path("srv"), tls=True)
             clients(procs, cg, d)
             time.sleep(1)	# let the last FIN/ACKs move the sockets to CLOSE

@@ -58,9 +58,9 @@ def bpf_stats():
             for p in json.loads(out) if p.get("name", "").startswith("ra_")}
 
 
-def bpf_cost(procs, d, n, flags):
+def bpf_cost(procs, cg, d, n, flags):
     """BPF program hits and run time over n requests, with bpf_stats on."""
-    agent = Agent(procs, ["--port", str(PORT)], AGENT_PORT, os.path.join(d, "agent.log"))
+    agent = Agent(procs, ["--port", str(PORT)], AGENT_PORT, os.path.join(d, "agent.log"), cg.base)
     subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"], check=True)
     try:
         before = bpf_stats()
@@ -97,14 +97,14 @@ def main():
                     on = (i % 4) in (1, 2)	# off, on, on, off, off, on, ...
                     agent = None
                     if on:
-                        agent = Agent(procs, ["--port", str(PORT)], AGENT_PORT, os.path.join(d, "agent.log"))
+                        agent = Agent(procs, ["--port", str(PORT)], AGENT_PORT, os.path.join(d, "agent.log"), cg.base)
                     t0 = cpu_ticks(worker)
                     rps[on].append(hey(args.requests, flags))
                     cpu[on].append((cpu_ticks(worker) - t0) / CLK_TCK / args.requests)
                     if on:
                         procs.stop(agent.p)
                         agent.log.close()
-                hits, ns = bpf_cost(procs, d, args.requests, flags)
+                hits, ns = bpf_cost(procs, cg, d, args.requests, flags)
                 r = [on / off for on, off in zip(rps[True], rps[False])]
                 c = [on / off for on, off in zip(cpu[True], cpu[False]) if off > 0]
                 rows.append((name, statistics.median(rps[False]), statistics.median(rps[True]),
