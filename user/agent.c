@@ -233,6 +233,12 @@ static void dns_setup(struct agent *a)
 		s->progs.ra_dns_bind4, s->progs.ra_dns_bind6,
 	};
 
+	/* The name parser runs in bpf_loop(): Linux 5.17+ (commit e6f2dd0f8067
+	 * "bpf: Add bpf_loop helper"). */
+	if (a->cfg.dns && libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_loop, NULL) != 1) {
+		pr_warn("this kernel has no bpf_loop() (before 5.17): DNS accounting is off\n");
+		a->cfg.dns = false;
+	}
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		bpf_program__set_autoload(progs[i], a->cfg.dns);
 	memset((void *)s->rodata->ra_dns_ports, 0, sizeof(s->rodata->ra_dns_ports));
