@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "cgroup_names.h"
 #include "resolv.h"
 #include "log.h"
 #include "prom.h"
@@ -121,29 +122,69 @@ void dns__free(struct dns_state *d)
 	free(d);
 }
 
-/* The search list of a process, read once from its root's resolv.conf. */
-static const struct resolv_search *proc_search(struct dns_state *d, __u32 tgid)
+/* The search list in /proc/PID/root/etc/resolv.conf: the process's own
+ * file system (a container's), read through procfs. 0 or -errno. */
+static int read_resolv(__u32 pid, struct resolv_search *s)
 {
-	struct dns_proc_state *p = get(&d->procs, &tgid, sizeof(tgid), sizeof(*p), cmp_proc_state);
 	char path[64], *buf, err[128];
+	int rc = 0;
 	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/root/etc/resolv.conf", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	buf = malloc(RESOLV_CONF_MAX);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	n = fread(buf, 1, RESOLV_CONF_MAX, f);
+	fclose(f);
+	rc = resolv__parse(buf, n, s, err, sizeof(err));
+	if (rc)
+		pr_debug("%s: %s\n", path, err);
+	free(buf);
+	return rc;
+}
+
+#define CGROUP_PROCS_TRIED 16	/* processes of a cgroup tried for its resolv.conf */
+
+/*
+ * The search list of a flow's process, read once. A process that has exited
+ * (a short-lived client: getent, kubectl, a cron job) is replaced by another
+ * process of its cgroup, which in a container shares its resolv.conf. Not
+ * found: an empty list, tried again at the next NXDOMAIN.
+ */
+static const struct resolv_search *flow_search(struct agent *a, __u32 tgid, __u64 cgroup_id)
+{
+	struct dns_proc_state *p = get(&a->dns->procs, &tgid, sizeof(tgid), sizeof(*p),
+				       cmp_proc_state);
+	const char *cg;
+	char path[CONFIG_PATH_MAX + 64];
+	unsigned int pid;
 	FILE *f;
 
 	if (!p || p->s.read)
 		return p ? &p->s : NULL;
-	p->s.read = true;
-	snprintf(path, sizeof(path), "/proc/%u/root/etc/resolv.conf", tgid);
-	f = fopen(path, "re");
-	buf = malloc(RESOLV_CONF_MAX);
-	if (f && buf) {
-		n = fread(buf, 1, RESOLV_CONF_MAX, f);
-		if (resolv__parse(buf, n, &p->s, err, sizeof(err)))
-			pr_debug("%s: %s\n", path, err);
+	if (tgid && !read_resolv(tgid, &p->s)) {
 		p->s.read = true;
+		return &p->s;
+	}
+	cg = cgroup_names__get(a->cgroups, cgroup_id);
+	if (!cg)
+		return &p->s;
+	snprintf(path, sizeof(path), "%s%s/cgroup.procs", a->cfg.cgroupfs, strcmp(cg, "/") ? cg : "");
+	f = fopen(path, "re");
+	for (int i = 0; f && i < CGROUP_PROCS_TRIED && fscanf(f, "%u", &pid) == 1; i++) {
+		if (!read_resolv(pid, &p->s)) {
+			p->s.read = true;
+			break;
+		}
 	}
 	if (f)
 		fclose(f);
-	free(buf);
 	return &p->s;
 }
 
@@ -277,11 +318,12 @@ static void names_collect(struct agent *a, struct prom_buf *b)
 			struct dns_name_state *st = r[j].st;
 			__u64 nx = r[j].v.nxdomain;
 
-			if (nx > st->nx_seen && r[j].k.flow.role == RA_ROLE_CLIENT &&
-			    resolv__under_search(proc_search(d, r[j].v.last_tgid), r[j].v.name)) {
+			if (nx > st->nx_seen && r[j].k.flow.role == RA_ROLE_CLIENT) {
+				const struct resolv_search *rs =
+					flow_search(a, r[j].v.last_tgid, r[j].k.flow.cgroup_id);
 				struct dns_flow_state *fs = flow_state(d, &r[j].k.flow);
 
-				if (fs)
+				if (rs && fs && resolv__under_search(rs, r[j].v.name))
 					fs->search_nxdomain += nx - st->nx_seen;
 			}
 			st->nx_seen = nx;
