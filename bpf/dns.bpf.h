@@ -226,6 +226,63 @@ static __always_inline void dns_count_name(const struct ra_dns_pkt *p, const str
 	__sync_fetch_and_add(query ? &v->queries : &v->nxdomain, 1);
 }
 
+/* The first slot of a pending key's set (a multiplicative hash of its words). */
+static __always_inline __u32 pending_set(const struct ra_dns_pending_key *k)
+{
+	const __u64 *w = (const __u64 *)k;
+	__u64 h = 0;
+
+	for (int i = 0; i < (int)(sizeof(*k) / sizeof(__u64)); i++)
+		h = (h ^ w[i]) * 0x9E3779B97F4A7C15ULL;	/* 2^64 / golden ratio */
+	return (__u32)(h >> 32) & (RA_MAX_DNS_PENDING - RA_DNS_PENDING_WAYS);
+}
+
+static __always_inline bool pending_key_eq(const struct ra_dns_pending_key *a,
+					   const struct ra_dns_pending_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* Remember a query: claim a free slot of its set, fill it, then publish its time. */
+static __always_inline void pending_add(const struct ra_dns_pending_key *k,
+					const struct ra_flow_key *flow)
+{
+	__u32 idx = pending_set(k);
+
+	for (int i = 0; i < RA_DNS_PENDING_WAYS; i++, idx++) {
+		struct ra_dns_pending *e = bpf_map_lookup_elem(&ra_dns_pending, &idx);
+
+		if (!e || e->sent_ns || __sync_val_compare_and_swap(&e->sent_ns, 0, RA_DNS_SLOT_BUSY))
+			continue;
+		e->key = *k;
+		e->flow = *flow;
+		__sync_lock_test_and_set(&e->sent_ns, bpf_ktime_get_ns());
+		return;
+	}
+	stat_inc(RA_STAT_DNS_PENDING_FULL);
+}
+
+/* The answer to a remembered query: claim its slot; the time it was sent, or 0. */
+static __always_inline __u64 pending_take(const struct ra_dns_pending_key *k)
+{
+	__u32 idx = pending_set(k);
+
+	for (int i = 0; i < RA_DNS_PENDING_WAYS; i++, idx++) {
+		struct ra_dns_pending *e = bpf_map_lookup_elem(&ra_dns_pending, &idx);
+		__u64 sent;
+
+		if (!e)
+			continue;
+		sent = e->sent_ns;
+		if (sent > RA_DNS_SLOT_BUSY && pending_key_eq(&e->key, k) &&
+		    __sync_val_compare_and_swap(&e->sent_ns, sent, 0) == sent)
+			return sent;
+	}
+	return 0;
+}
+
 /* One DNS message at offset off of the skb: msg_len bytes, of which avail
  * are in this skb. */
 static __always_inline void dns_message(struct __sk_buff *skb, struct ra_dns_pkt *p,
@@ -234,7 +291,7 @@ static __always_inline void dns_message(struct __sk_buff *skb, struct ra_dns_pkt
 {
 	struct ra_dns_msg *m = &s->msg;
 	struct ra_dns_pending_key pk = {};
-	struct ra_dns_pending_val *pv, pnew;
+	__u64 sent;
 	bool query = (p->flow.role == RA_ROLE_CLIENT) == (p->dir == RA_DIR_EGRESS);
 	struct ra_dns_val *v;
 	__u64 n = avail < RA_DNS_PARSE_MAX ? avail : RA_DNS_PARSE_MAX;
@@ -263,21 +320,16 @@ static __always_inline void dns_message(struct __sk_buff *skb, struct ra_dns_pkt
 	pk.id = m->id;
 	if (query) {
 		__sync_fetch_and_add(&v->queries[dns_qtype_slot(m->qtype) % RA_DNS_QT_MAX], 1);
-		pnew.flow = p->flow;
-		pnew.sent_ns = bpf_ktime_get_ns();
-		if (bpf_map_update_elem(&ra_dns_pending, &pk, &pnew, BPF_ANY))
-			stat_inc(RA_STAT_DNS_PENDING_FULL);
+		pending_add(&pk, &p->flow);
 		dns_count_name(p, m, true, &s->name);
 		return;
 	}
 	__sync_fetch_and_add(&v->responses[m->rcode < RA_DNS_RC_OTHER ? m->rcode : RA_DNS_RC_OTHER], 1);
 	if (m->tc)
 		__sync_fetch_and_add(&v->truncated, 1);
-	pv = bpf_map_lookup_elem(&ra_dns_pending, &pk);
-	/* Whoever deletes the entry owns it: this answer, or the loader's
-	 * timeout sweep (user/dns.c). */
-	if (pv && !bpf_map_delete_elem(&ra_dns_pending, &pk)) {
-		__u64 ns = bpf_ktime_get_ns() - pv->sent_ns;
+	sent = pending_take(&pk);
+	if (sent) {
+		__u64 ns = bpf_ktime_get_ns() - sent;
 
 		__sync_fetch_and_add(&v->lat[dns_lat_slot(ns) % RA_DNS_LAT_SLOTS], 1);
 		__sync_fetch_and_add(&v->lat_sum_ns, ns);

@@ -77,14 +77,16 @@ struct {
 	__type(value, struct ra_dns_val);
 } ra_dns_overflow SEC(".maps");
 
-/* Queries awaiting their response. An answered query is deleted by the
- * program that sees the answer, an unanswered one by the loader's timeout
- * sweep; when full, a query is counted but gets no latency. */
+/* Queries awaiting their response (struct ra_dns_pending: a set of
+ * RA_DNS_PENDING_WAYS slots per hash of the key). Mappable: the loader's
+ * timeout sweep reads and claims slots in place. When a set has no free
+ * slot, the query is counted but gets no latency (RA_STAT_DNS_PENDING_FULL). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, RA_MAX_DNS_PENDING);
-	__type(key, struct ra_dns_pending_key);
-	__type(value, struct ra_dns_pending_val);
+	__type(key, __u32);
+	__type(value, struct ra_dns_pending);
 } ra_dns_pending SEC(".maps");
 
 /* Query names per flow (queries and NXDOMAIN answers). When full, new names

@@ -139,8 +139,10 @@ enum ra_stat {
 #define RA_MAX_DNS_FLOWS 4096	/* ra_dns_flows: DNS counters per flow */
 #endif
 #ifndef RA_MAX_DNS_PENDING
-#define RA_MAX_DNS_PENDING 8192	/* ra_dns_pending: queries awaiting their answer */
+#define RA_MAX_DNS_PENDING 16384	/* ra_dns_pending slots: queries awaiting their
+					 * answer (a power of two) */
 #endif
+#define RA_DNS_PENDING_WAYS 4	/* slots per set of ra_dns_pending */
 #ifndef RA_MAX_DNS_NAMES
 #define RA_MAX_DNS_NAMES 8192	/* ra_dns_names: (flow, query name) counters */
 #endif
@@ -189,11 +191,21 @@ struct ra_dns_pending_key {
 };
 _Static_assert(sizeof(struct ra_dns_pending_key) == 32, "ra_dns_pending_key ABI");
 
-struct ra_dns_pending_val {
+/*
+ * A slot of ra_dns_pending, a set-associative table in an array (no
+ * allocation per query, unlike a hash map). sent_ns is the slot's state,
+ * changed only with compare-and-swap: 0 free, RA_DNS_SLOT_BUSY while the
+ * query's program fills it, else the query's bpf_ktime_get_ns()
+ * (CLOCK_MONOTONIC). Whoever swaps a time for 0 owns the query: the answer
+ * (a latency) or the loader's timeout sweep (a timeout).
+ */
+struct ra_dns_pending {
+	struct ra_dns_pending_key key;
 	struct ra_flow_key flow;	/* where its timeout is counted */
-	__u64 sent_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the query */
+	__u64 sent_ns;
 };
-_Static_assert(sizeof(struct ra_dns_pending_val) == 56, "ra_dns_pending_val ABI");
+_Static_assert(sizeof(struct ra_dns_pending) == 88, "ra_dns_pending ABI");
+#define RA_DNS_SLOT_BUSY 1
 
 /* Query names per flow, hashed in the kernel; user space keeps the top K. */
 struct ra_dns_name_key {

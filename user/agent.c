@@ -306,7 +306,7 @@ static int setup(struct agent *a)
 		pr_warn("finding existing listeners in /proc: %s (continuing)\n", strerror(-err));
 	a->listeners_seeded = err > 0 ? err : 0;
 	a->cgroups = cgroup_names__new(a->cfg.cgroupfs, CGROUP_RESCAN_MS);
-	a->dns = dns__new();
+	a->dns = dns__new(a);
 	if (!a->cgroups || !a->dns)
 		return -ENOMEM;
 	return 0;

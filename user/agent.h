@@ -59,10 +59,12 @@ void flow_labels(const struct flow_names *n, struct prom_label *l);
 int dump_hash(int fd, size_t ksz, size_t vsz, __u32 max, void *keys, void *vals, __u32 *n);
 
 /* DNS state kept in user space (dns.c): timeouts, top names, search-path waste. */
-struct dns_state *dns__new(void);
+struct dns_state *dns__new(struct agent *a);
 void dns__free(struct dns_state *d);
 /* Count queries pending longer than the timeout as timed out. Every second. */
 void dns__sweep(struct agent *a);
+/* Queries awaiting an answer at the last sweep (entries of ra_dns_pending). */
+__u32 dns__pending(struct agent *a);
 void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows);
 
 /* Record owners of listening sockets that predate the agent (listeners.c).

@@ -273,8 +273,7 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		{ "ra_ports", s->maps.ra_ports, a->cfg.nports },
 		{ "ra_stats", s->maps.ra_stats, RA_STAT_MAX },
 		{ "ra_dns_flows", s->maps.ra_dns_flows, ndns },
-		{ "ra_dns_pending", s->maps.ra_dns_pending,
-		  count_entries(bpf_map__fd(s->maps.ra_dns_pending), sizeof(struct ra_dns_pending_key)) },
+		{ "ra_dns_pending", s->maps.ra_dns_pending, dns__pending(a) },
 		{ "ra_dns_names", s->maps.ra_dns_names,
 		  count_entries(bpf_map__fd(s->maps.ra_dns_names), sizeof(struct ra_dns_name_key)) },
 	};

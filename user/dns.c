@@ -2,7 +2,8 @@
 /*
  * dns.c - the user-space half of DNS accounting (bpf/dns.bpf.h):
  *  - the timeout sweep: queries pending longer than dns_timeout_ms are
- *    deleted from ra_dns_pending and counted as timeouts of their flow;
+ *    claimed in ra_dns_pending (mapped into the agent) and counted as
+ *    timeouts of their flow;
  *  - the top query names of each flow, within a series budget, exported so
  *    that every series stays monotonic (see names_rank());
  *  - search-path waste: NXDOMAIN answers for names under one of the client's
@@ -17,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -58,6 +61,9 @@ struct dns_state {
 	pthread_mutex_t lock;
 	void *flows, *names, *procs;	/* tsearch roots */
 	__u32 exported;			/* name series exported */
+	struct ra_dns_pending *pending;	/* ra_dns_pending, mapped */
+	size_t pending_len;		/* bytes mapped */
+	__u32 pending_live;		/* queries pending at the last sweep */
 };
 
 static int cmp_flow_state(const void *a, const void *b)
@@ -102,12 +108,27 @@ static struct dns_flow_state *flow_state(struct dns_state *d, const struct ra_fl
 	return get(&d->flows, k, sizeof(*k), sizeof(struct dns_flow_state), cmp_flow_state);
 }
 
-struct dns_state *dns__new(void)
+struct dns_state *dns__new(struct agent *a)
 {
 	struct dns_state *d = calloc(1, sizeof(*d));
+	long page = sysconf(_SC_PAGESIZE);
+	void *m;
 
-	if (d)
-		pthread_mutex_init(&d->lock, NULL);
+	if (!d)
+		return NULL;
+	pthread_mutex_init(&d->lock, NULL);
+	if (!a->cfg.dns)
+		return d;
+	/* An array's elements are contiguous, value_size rounded up to 8. */
+	d->pending_len = (RA_MAX_DNS_PENDING * sizeof(struct ra_dns_pending) + page - 1) / page * page;
+	m = mmap(NULL, d->pending_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(a->skel->maps.ra_dns_pending), 0);
+	if (m == MAP_FAILED) {
+		pr_warn("mapping ra_dns_pending: %s\n", strerror(errno));
+		dns__free(d);
+		return NULL;
+	}
+	d->pending = m;
 	return d;
 }
 
@@ -118,6 +139,8 @@ void dns__free(struct dns_state *d)
 	tdestroy(d->flows, free);
 	tdestroy(d->names, free);
 	tdestroy(d->procs, free);
+	if (d->pending)
+		munmap(d->pending, d->pending_len);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
@@ -193,34 +216,44 @@ static const struct resolv_search *flow_search(struct agent *a, __u32 tgid, __u6
 void dns__sweep(struct agent *a)
 {
 	struct dns_state *d = a->dns;
-	int fd = bpf_map__fd(a->skel->maps.ra_dns_pending);
-	__u32 max = bpf_map__max_entries(a->skel->maps.ra_dns_pending), n = 0;
-	struct ra_dns_pending_key *keys = calloc(max, sizeof(*keys));
-	struct ra_dns_pending_val *vals = calloc(max, sizeof(*vals));
 	__u64 now, timeout = (__u64)a->cfg.dns_timeout_ms * 1000000;
 	struct timespec ts;
+	__u32 live = 0;
 
-	if (!d || !keys || !vals || dump_hash(fd, sizeof(*keys), sizeof(*vals), max, keys, vals, &n))
-		goto out;
+	if (!d || !d->pending)
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the clock of bpf_ktime_get_ns() */
 	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	pthread_mutex_lock(&d->lock);
-	for (__u32 i = 0; i < n; i++) {
+	for (__u32 i = 0; i < RA_MAX_DNS_PENDING; i++) {
+		struct ra_dns_pending *e = &d->pending[i];
+		__u64 sent = __atomic_load_n(&e->sent_ns, __ATOMIC_ACQUIRE);
+		struct ra_flow_key flow;
 		struct dns_flow_state *fs;
 
-		if (now < vals[i].sent_ns || now - vals[i].sent_ns < timeout)
+		if (sent <= RA_DNS_SLOT_BUSY)
 			continue;
-		/* Whoever deletes it owns it: an answer racing us counts a latency. */
-		if (bpf_map_delete_elem(fd, &keys[i]))
+		if (now < sent || now - sent < timeout) {
+			live++;
 			continue;
-		fs = flow_state(d, &vals[i].flow);
+		}
+		/* The slot is stable while it holds a time; claiming it races
+		 * with the answer, and whoever swaps the time for 0 owns it. */
+		flow = e->flow;
+		if (!__atomic_compare_exchange_n(&e->sent_ns, &sent, 0, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			continue;
+		fs = flow_state(d, &flow);
 		if (fs)
 			fs->timeouts++;
 	}
+	d->pending_live = live;
 	pthread_mutex_unlock(&d->lock);
-out:
-	free(keys);
-	free(vals);
+}
+
+__u32 dns__pending(struct agent *a)
+{
+	return a->dns ? a->dns->pending_live : 0;
 }
 
 /* ---- names ---- */

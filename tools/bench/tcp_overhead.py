@@ -12,29 +12,21 @@ run time per hit.
 
 Not a test: numbers go to BENCHMARKS.md. Needs root."""
 import argparse
-import json
 import os
 import re
-import statistics
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
-from ralib import Agent, Cgroups, Procs, require, require_root, start_nginx, tmpdir, www_files  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ralib import Cgroups, Procs, require, require_root, start_nginx, tmpdir, www_files  # noqa: E402
+from benchlib import AgentRunner, compare, print_table  # noqa: E402
 
-PORT, AGENT_PORT = 18090, 19470
+PORT = 18090
 WORKLOADS = [  # name, hey flags
     ("keep-alive, 1 KiB", ["-c", "8"]),
     ("new connection per request, 1 KiB", ["-c", "8", "-disable-keepalive"]),
 ]
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])	# utime, stime (proc(5) fields 14, 15)
 
 
 def workers(master):
@@ -52,29 +44,6 @@ def hey(n, flags):
     return float(m.group(1))
 
 
-def bpf_stats():
-    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, check=True).stdout
-    return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0))
-            for p in json.loads(out) if p.get("name", "").startswith("ra_")}
-
-
-def bpf_cost(procs, cg, d, n, flags):
-    """BPF program hits and run time over n requests, with bpf_stats on."""
-    agent = Agent(procs, ["--port", str(PORT)], AGENT_PORT, os.path.join(d, "agent.log"), cg.base)
-    subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"], check=True)
-    try:
-        before = bpf_stats()
-        hey(n, flags)
-        after = bpf_stats()
-    finally:
-        subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=0"])
-        procs.stop(agent.p)
-        agent.log.close()
-    ns = sum(t - before.get(p, (0, 0))[0] for p, (t, _) in after.items())
-    hits = sum(c - before.get(p, (0, 0))[1] for p, (_, c) in after.items())
-    return hits, ns
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", type=int, default=7)
@@ -89,36 +58,16 @@ def main():
             www_files(d, small=1024)
             nginx = start_nginx(procs, d, PORT, cg.path("srv"), keepalive=65)
             worker = workers(nginx.pid)[0]
+            runner = AgentRunner(procs, ["--port", str(PORT)], cg.base, os.path.join(d, "agent.log"))
             for name, flags in WORKLOADS:
-                rps = {False: [], True: []}
-                cpu = {False: [], True: []}
                 hey(2000, flags)	# warm-up
-                for i in range(2 * args.pairs):
-                    on = (i % 4) in (1, 2)	# off, on, on, off, off, on, ...
-                    agent = None
-                    if on:
-                        agent = Agent(procs, ["--port", str(PORT)], AGENT_PORT, os.path.join(d, "agent.log"), cg.base)
-                    t0 = cpu_ticks(worker)
-                    rps[on].append(hey(args.requests, flags))
-                    cpu[on].append((cpu_ticks(worker) - t0) / CLK_TCK / args.requests)
-                    if on:
-                        procs.stop(agent.p)
-                        agent.log.close()
-                hits, ns = bpf_cost(procs, cg, d, args.requests, flags)
-                r = [on / off for on, off in zip(rps[True], rps[False])]
-                c = [on / off for on, off in zip(cpu[True], cpu[False]) if off > 0]
-                rows.append((name, statistics.median(rps[False]), statistics.median(rps[True]),
-                             statistics.median(r), min(r), max(r),
-                             statistics.median(c) if c else float("nan"),
-                             hits / args.requests, ns / hits if hits else 0))
+                rows.append((name, *compare(runner, args.pairs, lambda: hey(args.requests, flags),
+                                            args.requests, worker)))
     finally:
         procs.stop_all()
         cg.remove()
-    print(f"\nnginx (1 worker) under hey, {args.requests} requests x {args.pairs} pairs, interleaved\n")
-    print("| workload | req/s off | req/s on | ratio (median) | ratio range | nginx CPU/req ratio | BPF hits/req | BPF ns/hit |")
-    print("|---|---|---|---|---|---|---|---|")
-    for row in rows:
-        print("| {} | {:.0f} | {:.0f} | {:.3f} | {:.3f}-{:.3f} | {:.3f} | {:.1f} | {:.0f} |".format(*row))
+    print_table(f"nginx (1 worker) under hey, {args.requests} requests x {args.pairs} pairs, "
+                "interleaved", "req", "nginx", rows)
 
 
 if __name__ == "__main__":
