@@ -297,9 +297,7 @@ static __always_inline void dns_message(struct __sk_buff *skb, struct ra_dns_pkt
 	__u64 n = avail < RA_DNS_PARSE_MAX ? avail : RA_DNS_PARSE_MAX;
 	int err;
 
-	/* A length the verifier can bound: clang drops a C mask it can prove
-	 * redundant and may pass the unclamped register. */
-	asm volatile("%[n] &= %[m]" : [n] "+r"(n) : [m] "i"(RA_DNS_MASK));
+	RA_MASK(n, RA_DNS_MASK);	/* a length the verifier can bound */
 	if (n < 1 || bpf_skb_load_bytes(skb, off, s->buf, n))
 		return;
 	err = ra_dns_parse(s->buf, n, msg_len, m);

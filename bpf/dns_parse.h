@@ -31,6 +31,7 @@
 #define RA_DNS_PARSE_MAX	(RA_DNS_HDR_LEN + RA_DNS_WIRE_NAME_MAX + 4)
 #define RA_DNS_BUF		512	/* power of two >= RA_DNS_PARSE_MAX */
 #define RA_DNS_MASK		(RA_DNS_BUF - 1)
+#define RA_DNS_TEXT_MAX		256	/* a dotted name (253) and its NUL fit */
 
 /* FNV-1a, 64 bit (http://www.isthe.com/chongo/tech/comp/fnv/) */
 #define RA_FNV64_OFFSET	0xcbf29ce484222325ULL
@@ -60,93 +61,114 @@ struct ra_dns_msg {
 	__u8 rcode;		/* header RCODE (4 bits; no EDNS extension) */
 	__u8 tc;		/* truncated (TC bit) */
 	__u8 name_len;		/* bytes of name[] used, without the NUL */
-	__u8 name_cut;		/* name[] holds only the first RA_DNS_NAME_MAX - 1 bytes */
-	char name[RA_DNS_NAME_MAX];	/* lowercase, dotted, NUL-terminated; "." for the root */
+	__u8 name_cut;		/* longer than RA_DNS_NAME_MAX - 1: name[] is cut there */
+	char name[RA_DNS_TEXT_MAX];	/* lowercase, dotted, NUL-terminated; "." for the
+					 * root; cut to RA_DNS_NAME_MAX - 1 bytes */
+	/* The parse's state. Here, not on the stack, so that in BPF every
+	 * label step starts from unknown values: the verifier then checks the
+	 * bpf_loop() callback once instead of following exact offsets. */
+	__u32 off;		/* next wire byte */
+	__u32 out;		/* characters of the dotted name so far */
+	__s32 err;		/* -1 while running, then RA_DNS_OK or an error */
 };
+
+/* x &= mask, in a way clang cannot drop when it proves the mask redundant:
+ * the verifier needs to see it (clang may test one register and index with
+ * another copy whose bounds the verifier does not know). */
+#ifdef __bpf__
+#define RA_MASK(x, mask) asm volatile("%[v] &= %[m]" : [v] "+r"(x) : [m] "i"(mask))
+#else
+#define RA_MASK(x, mask) ((x) &= (mask))
+#endif
 
 static __always_inline __u16 ra_get16(const __u8 *b, __u32 off)
 {
 	return (__u16)(b[off & RA_DNS_MASK] << 8) | b[(off + 1) & RA_DNS_MASK];
 }
 
-static __always_inline __u8 ra_dns_lower(__u8 c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-/* Where the name's next character goes; counts characters past the buffer.
- * The hash covers the byte as sent (lowercased); the text shows bytes
- * outside printable ASCII (a label may hold any octet, NUL included) as '?'. */
+/*
+ * Append a name character: lowercased, hashed as sent, shown as '?' outside
+ * printable ASCII (a label may hold any octet, NUL included). Branch-free:
+ * the verifier walks the label loop once per character, and every branch
+ * would double the states it keeps. (s >> 31) & 1 is 1 when s < 0.
+ */
 static __always_inline void ra_dns_emit(struct ra_dns_msg *m, __u32 *out, __u8 c)
 {
-	m->name_hash = (m->name_hash ^ c) * RA_FNV64_PRIME;
-	if (*out < RA_DNS_NAME_MAX - 1)
-		m->name[*out & (RA_DNS_NAME_MAX - 1)] = c > ' ' && c < 0x7f ? c : '?';
-	else
-		m->name_cut = 1;
+	__s32 x = (__s32)c - 'A', y = (__s32)c - '!';
+	__u8 lc = c + ((((~x & (x - 26)) >> 31) & 1) << 5);	/* 'A' <= c <= 'Z' */
+	__u8 ok = ((~y & (y - 94)) >> 31) & 1;			/* '!' <= c <= '~' */
+
+	m->name_hash = (m->name_hash ^ lc) * RA_FNV64_PRIME;
+	m->name[*out & (RA_DNS_TEXT_MAX - 1)] = '?' + ok * (lc - '?');
 	(*out)++;
 }
 
-/* The state of the question name's parse, one wire byte per step. */
+/* What the question name's parse reads (its state is in m). */
 struct ra_dns_name_ctx {
 	const __u8 *b;
 	struct ra_dns_msg *m;
 	__u32 avail, msg_len;
-	__u32 off;		/* next wire byte */
-	__u32 out;		/* characters of the dotted name so far */
-	__u32 rem;		/* characters left in the current label */
-	int err;		/* -1 while running, then RA_DNS_OK or an error */
 };
 
-/* One wire byte: a label length or a label character. 1 stops the loop. */
-static __always_inline long ra_dns_name_step(__u32 i, struct ra_dns_name_ctx *c)
-{
-	__u8 ch;
+/* Labels in a name: each takes at least 2 wire bytes, the root label 1. */
+#define RA_DNS_LABELS_MAX (RA_DNS_WIRE_NAME_MAX / 2 + 1)
 
-	if (c->off >= c->avail) {
-		c->err = c->off >= c->msg_len ? RA_DNS_E_TRUNCATED : RA_DNS_E_PARTIAL;
+/* One label: its length byte and characters. 1 stops the loop. */
+static __always_inline long ra_dns_label_step(__u32 i, struct ra_dns_name_ctx *c)
+{
+	struct ra_dns_msg *m = c->m;
+	__u32 len, off = m->off;
+
+	if (off >= c->avail) {
+		m->err = off >= c->msg_len ? RA_DNS_E_TRUNCATED : RA_DNS_E_PARTIAL;
 		return 1;
 	}
-	ch = c->b[c->off & RA_DNS_MASK];
-	c->off++;
-	if (c->rem) {
-		ra_dns_emit(c->m, &c->out, ra_dns_lower(ch));
-		c->rem--;
-		return 0;
-	}
-	if (ch == 0) {
-		c->err = RA_DNS_OK;
+	len = c->b[off & RA_DNS_MASK];
+	off++;
+	if (len == 0) {
+		m->off = off;
+		m->err = RA_DNS_OK;
 		return 1;
 	}
-	if ((ch & 0xc0) == 0xc0)
-		c->err = RA_DNS_E_POINTER;
-	else if (ch & 0xc0)
-		c->err = RA_DNS_E_LABEL_TYPE;
-	if (c->err >= 0)
+	if ((len & 0xc0) == 0xc0)
+		m->err = RA_DNS_E_POINTER;
+	else if (len & 0xc0)
+		m->err = RA_DNS_E_LABEL_TYPE;
+	else if (off + len - RA_DNS_HDR_LEN + 1 > RA_DNS_WIRE_NAME_MAX)
+		m->err = RA_DNS_E_NAME_LONG;	/* no room left for the root label */
+	else if (off + len > c->avail)
+		m->err = off + len > c->msg_len ? RA_DNS_E_TRUNCATED : RA_DNS_E_PARTIAL;
+	if (m->err >= 0)
 		return 1;
-	if (c->out)
-		ra_dns_emit(c->m, &c->out, '.');
-	c->rem = ch;
+	if (m->out)
+		ra_dns_emit(m, &m->out, '.');
+	for (__u32 j = 0; j < RA_DNS_LABEL_MAX; j++) {
+		if (j >= len)
+			break;
+		ra_dns_emit(m, &m->out, c->b[(off + j) & RA_DNS_MASK]);
+	}
+	m->off = off + len;
 	return 0;
 }
 
 /*
- * The name loop. In BPF it is bpf_loop() (Linux 5.17+): the verifier checks
- * the step once instead of walking 255 iterations of data-dependent
- * branches, which exceeds its 1M-instruction budget. On the host, a for loop.
+ * The name loop, a label per iteration. In BPF it is bpf_loop() (Linux
+ * 5.17+): the verifier checks the step once instead of walking every
+ * iteration of data-dependent branches, which exceeds its 1M-instruction
+ * budget. On the host, a for loop.
  */
 #ifdef __bpf__
-static long ra_dns_name_cb(__u32 i, void *ctx)
+static long ra_dns_label_cb(__u32 i, void *ctx)
 {
-	return ra_dns_name_step(i, ctx);
+	return ra_dns_label_step(i, ctx);
 }
-#define RA_DNS_NAME_LOOP(c) bpf_loop(RA_DNS_WIRE_NAME_MAX, ra_dns_name_cb, (c), 0)
+#define RA_DNS_NAME_LOOP(c) bpf_loop(RA_DNS_LABELS_MAX, ra_dns_label_cb, (c), 0)
 #else
-#define RA_DNS_NAME_LOOP(c)                                         \
-	do {                                                         \
-		for (__u32 i_ = 0; i_ < RA_DNS_WIRE_NAME_MAX; i_++)  \
-			if (ra_dns_name_step(i_, (c)))              \
-				break;                               \
+#define RA_DNS_NAME_LOOP(c)                                      \
+	do {                                                      \
+		for (__u32 i_ = 0; i_ < RA_DNS_LABELS_MAX; i_++)  \
+			if (ra_dns_label_step(i_, (c)))          \
+				break;                            \
 	} while (0)
 #endif
 
@@ -158,9 +180,9 @@ static long ra_dns_name_cb(__u32 i, void *ctx)
 static __always_inline int ra_dns_parse(const __u8 *b, __u32 avail, __u32 msg_len,
 					struct ra_dns_msg *m)
 {
-	struct ra_dns_name_ctx c = { .b = b, .m = m, .msg_len = msg_len, .off = RA_DNS_HDR_LEN,
-				     .err = -1 };
+	struct ra_dns_name_ctx c = { .b = b, .m = m, .msg_len = msg_len };
 	__u32 qd, rr;
+	__u64 n;
 
 	if (avail > msg_len)
 		avail = msg_len;
@@ -184,20 +206,25 @@ static __always_inline int ra_dns_parse(const __u8 *b, __u32 avail, __u32 msg_le
 	if (qd * RA_DNS_MIN_QUESTION + rr * RA_DNS_MIN_RR > msg_len - RA_DNS_HDR_LEN)
 		return RA_DNS_E_COUNTS;
 	m->name_hash = RA_FNV64_OFFSET;
-	m->name_cut = 0;
+	m->off = RA_DNS_HDR_LEN;
+	m->out = 0;
+	m->err = -1;
 	RA_DNS_NAME_LOOP(&c);
-	if (c.err < 0)
-		return RA_DNS_E_NAME_LONG;	/* 255 wire bytes without the root label */
-	if (c.err)
-		return c.err;
-	if (!c.out)
-		ra_dns_emit(m, &c.out, '.');
-	if (c.off + 4 > avail)
-		return c.off + 4 > msg_len ? RA_DNS_E_TRUNCATED : RA_DNS_E_PARTIAL;
-	m->qtype = ra_get16(b, c.off);
-	m->qclass = ra_get16(b, c.off + 2);
-	m->name_len = c.out < RA_DNS_NAME_MAX - 1 ? c.out : RA_DNS_NAME_MAX - 1;
-	m->name[m->name_len & (RA_DNS_NAME_MAX - 1)] = 0;
+	if (m->err < 0)
+		return RA_DNS_E_NAME_LONG;	/* cannot happen: the length check stops first */
+	if (m->err)
+		return m->err;
+	if (!m->out)
+		ra_dns_emit(m, &m->out, '.');
+	if (m->off + 4 > avail)
+		return m->off + 4 > msg_len ? RA_DNS_E_TRUNCATED : RA_DNS_E_PARTIAL;
+	m->qtype = ra_get16(b, m->off);
+	m->qclass = ra_get16(b, m->off + 2);
+	m->name_cut = m->out > RA_DNS_NAME_MAX - 1;
+	n = m->out < RA_DNS_NAME_MAX - 1 ? m->out : RA_DNS_NAME_MAX - 1;
+	RA_MASK(n, RA_DNS_NAME_MAX - 1);
+	m->name_len = n;
+	m->name[n] = 0;
 	return RA_DNS_OK;
 }
 

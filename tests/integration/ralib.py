@@ -197,7 +197,13 @@ class Agent:
         self.p = procs.start([REQACCT, "agent", "--listen", f"127.0.0.1:{port}",
                               "--cgroup", cgroup] + args,
                              stdout=self.log, stderr=subprocess.STDOUT)
-        wait_port(port)
+        try:
+            wait_port(port)
+        except RuntimeError:
+            self.log.flush()
+            with open(log) as f:
+                tail = f.read()[-3000:]
+            raise RuntimeError(f"the agent did not start (exit {self.p.poll()}); its log ends:\n{tail}")
 
     def text(self):
         return http_get(f"http://127.0.0.1:{self.port}/metrics")[2].decode()

@@ -21,9 +21,14 @@ from dnsfix import Netns, run_dnsperf, start_unbound, write_queryfile  # noqa: E
 from benchlib import AgentRunner, compare, print_table  # noqa: E402
 
 ZONE = {"www.a.test": "10.0.0.1", "api.test": "10.0.0.2"}
-WORKLOADS = [  # name, query file
-    ("NOERROR answers (A)", [("www.a.test", "A"), ("api.test", "A")]),
-    ("mixed: A, AAAA, NXDOMAIN", [("www.a.test", "A"), ("www.a.test", "AAAA"), ("nx.test", "A")]),
+NOERROR = [("www.a.test", "A"), ("api.test", "A")]
+MIXED = [("www.a.test", "A"), ("www.a.test", "AAAA"), ("nx.test", "A")]
+# name, query file, the cgroup the agent's programs attach to: only the
+# server's (a DNS server host: the clients are elsewhere) or both.
+WORKLOADS = [
+    ("NOERROR (A), server traced", NOERROR, "srv"),
+    ("A, AAAA, NXDOMAIN, server traced", MIXED, "srv"),
+    ("A, AAAA, NXDOMAIN, client and server traced", MIXED, None),
 ]
 MAX_RATE = 10000000	# dnsperf -Q: far above what unbound does here
 
@@ -41,8 +46,9 @@ def main():
         with tmpdir() as d:
             ns.create()
             unbound = start_unbound(procs, d, ns, cg.path("srv"), ZONE, log=False)
-            runner = AgentRunner(procs, [], cg.base, os.path.join(d, "agent.log"))
-            for name, entries in WORKLOADS:
+            for name, entries, scope in WORKLOADS:
+                runner = AgentRunner(procs, [], cg.path(scope) if scope else cg.base,
+                                     os.path.join(d, "agent.log"))
                 qfile = write_queryfile(os.path.join(d, "queries"), entries)
 
                 def work():
