@@ -383,6 +383,12 @@ static __always_inline int dns_skb(struct __sk_buff *skb, enum ra_dir dir)
 	struct ra_dns_sk *st;
 	__u32 k0 = 0;
 
+	/* Most packets are not DNS. A connected socket (TCP, connected UDP)
+	 * tells its ports without a packet read; remote_port is in network
+	 * byte order in the field's first two bytes (bpf_convert_ctx_access). */
+	if (skb->remote_port && !dns_port(bpf_ntohl(skb->remote_port) & 0xffff) &&
+	    !dns_port(skb->local_port))
+		return 1;
 	if (!dns_headers(skb, &p))
 		return 1;
 	s = bpf_map_lookup_elem(&ra_dns_scratch, &k0);
