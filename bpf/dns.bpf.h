@@ -319,7 +319,8 @@ static __always_inline void dns_message(struct __sk_buff *skb, struct ra_dns_pkt
 	if (query) {
 		__sync_fetch_and_add(&v->queries[dns_qtype_slot(m->qtype) % RA_DNS_QT_MAX], 1);
 		pending_add(&pk, &p->flow);
-		dns_count_name(p, m, true, &s->name);
+		if (p->flow.role == RA_ROLE_CLIENT)	/* names are counted per client */
+			dns_count_name(p, m, true, &s->name);
 		return;
 	}
 	__sync_fetch_and_add(&v->responses[m->rcode < RA_DNS_RC_OTHER ? m->rcode : RA_DNS_RC_OTHER], 1);
@@ -334,7 +335,7 @@ static __always_inline void dns_message(struct __sk_buff *skb, struct ra_dns_pkt
 	} else {
 		__sync_fetch_and_add(&v->unmatched, 1);
 	}
-	if (m->rcode == RA_DNS_RCODE_NXDOMAIN)
+	if (m->rcode == RA_DNS_RCODE_NXDOMAIN && p->flow.role == RA_ROLE_CLIENT)
 		dns_count_name(p, m, false, &s->name);
 }
 

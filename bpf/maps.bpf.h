@@ -89,7 +89,7 @@ struct {
 	__type(value, struct ra_dns_pending);
 } ra_dns_pending SEC(".maps");
 
-/* Query names per flow (queries and NXDOMAIN answers). When full, new names
+/* Query names per client flow (queries and NXDOMAIN answers). When full, new names
  * are not counted (RA_STAT_DNS_NAMES_FULL); the flow's counters still are. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
