@@ -3,6 +3,7 @@
 """The scrape endpoint survives slow, huge and garbage requests: it answers
 with an error or closes, keeps serving other scrapers meanwhile, and its
 memory stays bounded. Needs root (it loads the agent)."""
+import contextlib
 import os
 import socket
 import sys
@@ -21,7 +22,10 @@ def raw(data, src="127.0.0.1", timeout=10):
                                   source_address=(src, 0)) as s:
         try:
             s.sendall(data)
-            s.shutdown(socket.SHUT_WR)
+            # The server may answer and close before it read everything
+            # (a refused header): then there is nothing left to shut down.
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_WR)
             out = b""
             while chunk := s.recv(65536):
                 out += chunk
