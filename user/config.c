@@ -124,6 +124,18 @@ static int parse_ports(__u16 *ports, __u32 *nports, __u32 max, const char *val, 
 	return 0;
 }
 
+/* Keys whose value is a number in a range. */
+static const struct {
+	const char *key;
+	size_t off;		/* of the __u32 in struct ra_config */
+	unsigned long lo, hi;
+} numbers[] = {
+	{ "max_flows", offsetof(struct ra_config, max_flows), 1, MAX_FLOWS_LIMIT },
+	{ "max_listeners", offsetof(struct ra_config, max_listeners), 1, MAX_LISTENERS_LIMIT },
+	{ "dns_timeout_ms", offsetof(struct ra_config, dns_timeout_ms), 1, DNS_TIMEOUT_MAX_MS },
+	{ "dns_top_names", offsetof(struct ra_config, dns_top_names), 0, DNS_TOP_NAMES_MAX },
+};
+
 int config__set(struct ra_config *c, const char *key, const char *val, const char *src,
 		char *err, size_t errlen)
 {
@@ -131,6 +143,15 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 	unsigned long n;
 	__u16 port;
 
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		if (strcmp(key, numbers[i].key))
+			continue;
+		if (parse_uint(val, numbers[i].lo, numbers[i].hi, &n))
+			return fail(err, errlen, "%s: bad %s '%s' (want %lu-%lu)", src, key, val,
+				    numbers[i].lo, numbers[i].hi);
+		*(__u32 *)((char *)c + numbers[i].off) = n;
+		return 0;
+	}
 	if (!strcmp(key, "listen")) {
 		if (config__parse_listen(val, host, sizeof(host), &port) ||
 		    strlen(val) >= sizeof(c->listen))
@@ -146,26 +167,6 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 		if (strcmp(val, "on") && strcmp(val, "off"))
 			return fail(err, errlen, "%s: bad dns '%s' (want on or off)", src, val);
 		c->dns = !strcmp(val, "on");
-	} else if (!strcmp(key, "dns_timeout_ms")) {
-		if (parse_uint(val, 1, DNS_TIMEOUT_MAX_MS, &n))
-			return fail(err, errlen, "%s: bad dns_timeout_ms '%s' (want 1-%u)", src, val,
-				    DNS_TIMEOUT_MAX_MS);
-		c->dns_timeout_ms = n;
-	} else if (!strcmp(key, "dns_top_names")) {
-		if (parse_uint(val, 0, DNS_TOP_NAMES_MAX, &n))
-			return fail(err, errlen, "%s: bad dns_top_names '%s' (want 0-%u)", src, val,
-				    DNS_TOP_NAMES_MAX);
-		c->dns_top_names = n;
-	} else if (!strcmp(key, "max_flows")) {
-		if (parse_uint(val, 1, MAX_FLOWS_LIMIT, &n))
-			return fail(err, errlen, "%s: bad max_flows '%s' (want 1-%u)", src, val,
-				    MAX_FLOWS_LIMIT);
-		c->max_flows = n;
-	} else if (!strcmp(key, "max_listeners")) {
-		if (parse_uint(val, 1, MAX_LISTENERS_LIMIT, &n))
-			return fail(err, errlen, "%s: bad max_listeners '%s' (want 1-%u)", src, val,
-				    MAX_LISTENERS_LIMIT);
-		c->max_listeners = n;
 	} else if (!strcmp(key, "hook")) {
 		for (n = 0; n < sizeof(hook_names) / sizeof(hook_names[0]); n++)
 			if (!strcmp(val, hook_names[n]))

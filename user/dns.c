@@ -438,6 +438,26 @@ static void row_family(struct prom_buf *b, const struct dns_row *r, size_t n, co
 	}
 }
 
+/* A counter array of every row (at off) as one family, one label value per
+ * index; zero samples are left out (the label set is open-ended). */
+static void array_family(struct prom_buf *b, const struct dns_row *r, size_t n, const char *name,
+			 const char *help, const char *label, const char *const *values,
+			 int nvalues, size_t off)
+{
+	prom__family(b, name, "counter", help);
+	for (int k = 0; k < nvalues; k++)
+		for (size_t i = 0; i < n; i++) {
+			const __u64 *v = (const __u64 *)((const char *)&r[i] + off);
+			struct prom_label l[FLOW_LABELS + 1];
+
+			if (!v[k])
+				continue;
+			flow_labels(&r[i].n, l);
+			l[FLOW_LABELS] = (struct prom_label){ label, values[k] };
+			prom__sample_u64(b, name, l, FLOW_LABELS + 1, v[k]);
+		}
+}
+
 static void histogram(struct prom_buf *b, const struct dns_row *r, size_t n)
 {
 	const char *name = "reqacct_dns_request_duration_seconds";
@@ -505,33 +525,13 @@ void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows)
 	}
 	qsort(r, nr, sizeof(*r), cmp_dns_row);
 
-	prom__family(b, "reqacct_dns_queries_total", "counter",
+	array_family(b, r, nr, "reqacct_dns_queries_total",
 		     "DNS queries by query type: sent (role=client) or received (role=server), "
-		     "per process (cgroup, comm), DNS port and peer (server or client address).");
-	for (int q = 0; q < RA_DNS_QT_MAX; q++)
-		for (size_t i = 0; i < nr; i++) {
-			struct prom_label l[FLOW_LABELS + 1];
-
-			if (!r[i].v.queries[q])
-				continue;
-			flow_labels(&r[i].n, l);
-			l[FLOW_LABELS] = (struct prom_label){ "qtype", qtype_names[q] };
-			prom__sample_u64(b, "reqacct_dns_queries_total", l, FLOW_LABELS + 1,
-					 r[i].v.queries[q]);
-		}
-	prom__family(b, "reqacct_dns_responses_total", "counter",
-		     "DNS responses by response code: received (role=client) or sent (role=server).");
-	for (int c = 0; c < RA_DNS_RC_MAX; c++)
-		for (size_t i = 0; i < nr; i++) {
-			struct prom_label l[FLOW_LABELS + 1];
-
-			if (!r[i].v.responses[c])
-				continue;
-			flow_labels(&r[i].n, l);
-			l[FLOW_LABELS] = (struct prom_label){ "rcode", rcode_names[c] };
-			prom__sample_u64(b, "reqacct_dns_responses_total", l, FLOW_LABELS + 1,
-					 r[i].v.responses[c]);
-		}
+		     "per process (cgroup, comm), DNS port and peer (server or client address).",
+		     "qtype", qtype_names, RA_DNS_QT_MAX, offsetof(struct dns_row, v.queries));
+	array_family(b, r, nr, "reqacct_dns_responses_total",
+		     "DNS responses by response code: received (role=client) or sent (role=server).",
+		     "rcode", rcode_names, RA_DNS_RC_MAX, offsetof(struct dns_row, v.responses));
 	histogram(b, r, nr);
 	row_family(b, r, nr, "reqacct_dns_timeouts_total",
 		   "DNS queries with no response within dns_timeout_ms.",

@@ -25,6 +25,11 @@ static void test_defaults(void **state)
 	assert_memory_equal(c.ports, want, sizeof(want));
 	assert_int_equal(c.max_flows, RA_MAX_FLOWS);
 	assert_int_equal(c.hook, HOOK_AUTO);
+	assert_true(c.dns);
+	assert_int_equal(c.ndns_ports, 1);
+	assert_int_equal(c.dns_ports[0], 53);
+	assert_int_equal(c.dns_timeout_ms, 5000);
+	assert_int_equal(c.dns_top_names, 10);
 }
 
 static void test_file_good(void **state)
@@ -67,6 +72,10 @@ static const struct {
 	{ "max_flows huge", "max_flows = 99999999999999999999\n", "f:1: bad max_flows" },
 	{ "hook unknown", "hook = kprobe\n", "f:1: bad hook 'kprobe' (want auto, tracepoint or sockops)" },
 	{ "relative cgroup", "cgroup = sys/fs\n", "f:1: cgroup must be an absolute path" },
+	{ "dns neither on nor off", "dns = yes\n", "f:1: bad dns 'yes' (want on or off)" },
+	{ "too many DNS ports", "dns_ports = 53 5353 8053 9053 10053\n", "f:1: more than 4 ports" },
+	{ "DNS timeout zero", "dns_timeout_ms = 0\n", "f:1: bad dns_timeout_ms '0' (want 1-600000)" },
+	{ "top names too many", "\ndns_top_names = 1001\n", "f:2: bad dns_top_names '1001' (want 0-1000)" },
 };
 
 static void test_file_bad(void **state)
@@ -127,6 +136,15 @@ static void test_cli(void **state)
 	assert_string_equal(c.listen, "127.0.0.1:1");
 	assert_int_equal(c.max_flows, 64);
 	assert_int_equal(parse(err, &c, "agent", "--help", NULL), 1);
+	assert_int_equal(parse(err, &c, "agent", "--dns-port", "53", "--dns-port", "5353", "--dns", "off",
+			       "--dns-timeout-ms", "2000", "--dns-top-names", "0", NULL), 0);
+	assert_int_equal(c.ndns_ports, 2);
+	assert_int_equal(c.dns_ports[1], 5353);
+	assert_false(c.dns);
+	assert_int_equal(c.dns_timeout_ms, 2000);
+	assert_int_equal(c.dns_top_names, 0);
+	assert_int_equal(parse(err, &c, "agent", "--dns-port", "0", NULL), -EINVAL);
+	assert_string_equal(err, "--dns-port: bad port '0' (want 1-65535)");
 
 	/* the file first, then options, whatever their order */
 	fd = mkstemp(path);
