@@ -487,6 +487,30 @@ static void histogram(struct prom_buf *b, const struct dns_row *r, size_t n)
 	}
 }
 
+/* One counter per flow: the kernel's (v) or user space's (u). */
+static const struct {
+	const char *name, *help;
+	size_t off;
+	bool client_only;
+} row_families[] = {
+	{ "reqacct_dns_timeouts_total", "DNS queries with no response within dns_timeout_ms.",
+	  offsetof(struct dns_row, u.timeouts), false },
+	{ "reqacct_dns_search_nxdomain_total",
+	  "NXDOMAIN responses for names under one of the client's resolv.conf search domains: "
+	  "lookups the search list (ndots) multiplied.",
+	  offsetof(struct dns_row, u.search_nxdomain), true },
+	{ "reqacct_dns_truncated_responses_total", "DNS responses with the TC (truncated) bit set.",
+	  offsetof(struct dns_row, v.truncated), false },
+	{ "reqacct_dns_malformed_total",
+	  "DNS messages the in-kernel parser rejected (bad lengths, pointers in the question, "
+	  "wrong direction); never attributed to a name.",
+	  offsetof(struct dns_row, v.malformed), false },
+	{ "reqacct_dns_unmatched_responses_total",
+	  "DNS responses to no query seen (sent before the agent started, after the timeout, "
+	  "or with a mismatched id).",
+	  offsetof(struct dns_row, v.unmatched), false },
+};
+
 void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows)
 {
 	struct dns_state *d = a->dns;
@@ -533,24 +557,9 @@ void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows)
 		     "DNS responses by response code: received (role=client) or sent (role=server).",
 		     "rcode", rcode_names, RA_DNS_RC_MAX, offsetof(struct dns_row, v.responses));
 	histogram(b, r, nr);
-	row_family(b, r, nr, "reqacct_dns_timeouts_total",
-		   "DNS queries with no response within dns_timeout_ms.",
-		   offsetof(struct dns_row, u.timeouts), false);
-	row_family(b, r, nr, "reqacct_dns_search_nxdomain_total",
-		   "NXDOMAIN responses for names under one of the client's resolv.conf search "
-		   "domains: lookups the search list (ndots) multiplied.",
-		   offsetof(struct dns_row, u.search_nxdomain), true);
-	row_family(b, r, nr, "reqacct_dns_truncated_responses_total",
-		   "DNS responses with the TC (truncated) bit set.",
-		   offsetof(struct dns_row, v.truncated), false);
-	row_family(b, r, nr, "reqacct_dns_malformed_total",
-		   "DNS messages the in-kernel parser rejected (bad lengths, pointers in the "
-		   "question, wrong direction); never attributed to a name.",
-		   offsetof(struct dns_row, v.malformed), false);
-	row_family(b, r, nr, "reqacct_dns_unmatched_responses_total",
-		   "DNS responses to no query seen (sent before the agent started, after the "
-		   "timeout, or with a mismatched id).",
-		   offsetof(struct dns_row, v.unmatched), false);
+	for (size_t i = 0; i < sizeof(row_families) / sizeof(row_families[0]); i++)
+		row_family(b, r, nr, row_families[i].name, row_families[i].help, row_families[i].off,
+			   row_families[i].client_only);
 out:
 	free(keys);
 	free(vals);
