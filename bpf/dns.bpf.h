@@ -2,11 +2,11 @@
 /*
  * dns.bpf.h - DNS accounting from cgroup_skb packets, both directions, UDP
  * and TCP: queries by type, responses by code, latency (a response matched to
- * its query by socket, peer port and id), and query names per flow.
+ * its query by socket, peer and id), and query names per client flow.
  *
  * Whose packet: the owner of the socket, recorded at bind(2) of a DNS port
- * (cgroup/post_bind: the server) or at the socket's first egress packet (the
- * sendmsg(2) of a client's first query: the caller's context). TCP sockets
+ * (cgroup/post_bind: the server) or at the socket's first egress packet with
+ * payload (the sendmsg(2) of a client's first query: the caller's context). TCP sockets
  * accepted from a listener inherit its owner (ra_dns_sk has BPF_F_CLONE).
  * A packet that arrives on a socket whose owner is not known yet (a server
  * bound before the agent started, until its first answer) is attributed to
@@ -25,8 +25,7 @@
 
 #define ETH_P_IP	0x0800	/* include/uapi/linux/if_ether.h */
 #define ETH_P_IPV6	0x86DD
-#define IP_MF		0x2000	/* include/net/ip.h */
-#define IP_OFFSET	0x1fff
+#define IP_OFFSET	0x1fff	/* include/net/ip.h */
 #define RA_DNS_TCP_MSGS	2	/* messages parsed per TCP segment */
 
 const volatile __u16 ra_dns_ports[RA_MAX_DNS_PORTS] = { 53 };
@@ -44,16 +43,18 @@ struct ra_dns_pkt {
 	__u32 seq;		/* TCP sequence number */
 	__u32 len;		/* skb->len */
 	__u16 peer_port;
+	__u8 port_slot;		/* the DNS port's slot in ra_dns_ports */
 	__u8 proto;		/* IPPROTO_UDP or IPPROTO_TCP */
 	__u8 dir;		/* enum ra_dir */
 };
 
-static __always_inline bool dns_port(__u16 port)
+/* The port's slot in ra_dns_ports + 1, or 0 if it is not a DNS port. */
+static __always_inline __u32 dns_port(__u16 port)
 {
 	for (int i = 0; i < RA_MAX_DNS_PORTS; i++)
 		if (ra_dns_ports[i] && ra_dns_ports[i] == port)
-			return true;
-	return false;
+			return i + 1;
+	return 0;
 }
 
 static __always_inline __u32 dns_qtype_slot(__u16 qtype)
@@ -85,6 +86,7 @@ static __always_inline bool dns_headers(struct __sk_buff *skb, struct ra_dns_pkt
 {
 	__u16 sport, dport, rport, port;
 	__u8 *peer = p->flow.peer;
+	__u32 slot;
 	bool to_dns, from_dns;
 
 	p->len = skb->len;
@@ -130,18 +132,19 @@ static __always_inline bool dns_headers(struct __sk_buff *skb, struct ra_dns_pkt
 		p->seq = bpf_ntohl(th.seq);
 	}
 	if (p->dir == RA_DIR_EGRESS) {
-		to_dns = dns_port(dport);
-		from_dns = !to_dns && dns_port(sport);
+		to_dns = slot = dns_port(dport);
+		from_dns = !to_dns && (slot = dns_port(sport));
 		rport = dport;
 		port = to_dns ? dport : sport;
 	} else {
-		from_dns = dns_port(sport);
-		to_dns = !from_dns && dns_port(dport);
+		from_dns = slot = dns_port(sport);
+		to_dns = !from_dns && (slot = dns_port(dport));
 		rport = sport;
 		port = from_dns ? sport : dport;
 	}
 	if (!to_dns && !from_dns)
 		return false;
+	p->port_slot = slot - 1;
 	/* Sent to a DNS port or received from one: the client's side. */
 	p->flow.role = (to_dns == (p->dir == RA_DIR_EGRESS)) ? RA_ROLE_CLIENT : RA_ROLE_SERVER;
 	p->flow.port = port;
@@ -185,8 +188,8 @@ static __always_inline struct ra_dns_sk *dns_owner(struct __sk_buff *skb, struct
 static __always_inline struct ra_dns_val *dns_flow(const struct ra_dns_pkt *p)
 {
 	static const struct ra_dns_val zero;
+	__u32 ov = p->flow.role * RA_MAX_DNS_PORTS + p->port_slot;
 	struct ra_dns_val *v;
-	__u32 k0 = 0;
 	long err;
 
 	v = bpf_map_lookup_elem(&ra_dns_flows, &p->flow);
@@ -197,7 +200,7 @@ static __always_inline struct ra_dns_val *dns_flow(const struct ra_dns_pkt *p)
 		stat_inc(err == -E2BIG ? RA_STAT_DNS_FLOWS_FULL : RA_STAT_DNS_FLOWS_OTHER);
 	v = bpf_map_lookup_elem(&ra_dns_flows, &p->flow);
 	if (!v)
-		return bpf_map_lookup_elem(&ra_dns_overflow, &k0);
+		return bpf_map_lookup_elem(&ra_dns_overflow, &ov);
 out:
 	v->last_tgid = p->tgid;
 	return v;

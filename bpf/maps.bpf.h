@@ -62,7 +62,7 @@ struct {
 } ra_sk SEC(".maps");
 
 /* DNS counters per flow; like ra_flows, a plain hash that overflows into
- * ra_dns_overflow (one bucket) when full. */
+ * ra_dns_overflow (per role and DNS port) when full. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, RA_MAX_DNS_FLOWS);
@@ -72,7 +72,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, RA_ROLE_MAX * RA_MAX_DNS_PORTS);
 	__type(key, __u32);
 	__type(value, struct ra_dns_val);
 } ra_dns_overflow SEC(".maps");

@@ -43,19 +43,21 @@ static void usage(FILE *f)
 		"      --hook MODE         auto (default), tracepoint (Linux 6.3+) or sockops\n"
 		"      --cgroup DIR        cgroup v2 directory the cgroup programs (DNS,\n"
 		"                          sockops) attach to (default: the cgroup2 root)\n"
+		"      --cgroupfs DIR      cgroup2 mount (default: from /proc/self/mountinfo)\n"
 		"      --dns on|off        DNS accounting (default on)\n"
 		"      --dns-port N        DNS port; repeat for more (default 53)\n"
 		"      --dns-timeout-ms N  unanswered this long, a query timed out (default 5000)\n"
 		"      --dns-top-names N   query names exported per flow (default 10)\n"
-		"      --cgroupfs DIR      cgroup2 mount (default: from /proc/self/mountinfo)\n"
+		"      --dns-max-flows N   DNS flow table entries (default %u)\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
 		"EXAMPLES:\n"
 		"  reqacct agent                       # defaults, metrics on :9464\n"
 		"  reqacct agent -p 6443 -l 127.0.0.1:9464\n"
+		"  reqacct agent --dns-port 53 --dns-port 5353 --dns-top-names 20\n"
 		"  curl -s localhost:9464/metrics | grep reqacct_tcp_bytes_total\n",
-		RA_MAX_FLOWS);
+		RA_MAX_FLOWS, RA_MAX_DNS_FLOWS);
 }
 
 /* Options and the config key each one sets. */
@@ -71,6 +73,7 @@ static const struct option opts[] = {
 	{ "dns-port", required_argument, NULL, 'P' },
 	{ "dns-timeout-ms", required_argument, NULL, 'T' },
 	{ "dns-top-names", required_argument, NULL, 'N' },
+	{ "dns-max-flows", required_argument, NULL, 'X' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -283,6 +286,7 @@ static int setup(struct agent *a)
 	}
 	bpf_map__set_max_entries(s->maps.ra_flows, a->cfg.max_flows);
 	bpf_map__set_max_entries(s->maps.ra_listeners, a->cfg.max_listeners);
+	bpf_map__set_max_entries(s->maps.ra_dns_flows, a->cfg.dns_max_flows);
 	bpf_program__set_autoload(s->progs.ra_sock_send, a->hook == HOOK_TRACEPOINT);
 	bpf_program__set_autoload(s->progs.ra_sock_recv, a->hook == HOOK_TRACEPOINT);
 	bpf_program__set_autoload(s->progs.ra_sockops, a->hook == HOOK_SOCKOPS);

@@ -42,6 +42,7 @@ void config__defaults(struct ra_config *c)
 	c->ndns_ports = 1;
 	c->dns_timeout_ms = DNS_TIMEOUT_DEFAULT_MS;
 	c->dns_top_names = DNS_TOP_NAMES_DEFAULT;
+	c->dns_max_flows = RA_MAX_DNS_FLOWS;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -134,6 +135,7 @@ static const struct {
 	{ "max_listeners", offsetof(struct ra_config, max_listeners), 1, MAX_LISTENERS_LIMIT },
 	{ "dns_timeout_ms", offsetof(struct ra_config, dns_timeout_ms), 1, DNS_TIMEOUT_MAX_MS },
 	{ "dns_top_names", offsetof(struct ra_config, dns_top_names), 0, DNS_TOP_NAMES_MAX },
+	{ "dns_max_flows", offsetof(struct ra_config, dns_max_flows), 1, MAX_FLOWS_LIMIT },
 };
 
 int config__set(struct ra_config *c, const char *key, const char *val, const char *src,

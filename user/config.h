@@ -36,6 +36,7 @@ struct ra_config {
 	__u32 ndns_ports;
 	__u32 dns_timeout_ms;		/* a query unanswered this long timed out */
 	__u32 dns_top_names;		/* query names exported per flow */
+	__u32 dns_max_flows;		/* ra_dns_flows entries */
 };
 
 /* Defaults: ports of the apiserver (6443, 443), etcd (2379), kubelet (10250), DNS (53);

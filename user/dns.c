@@ -514,11 +514,11 @@ static const struct {
 void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows)
 {
 	struct dns_state *d = a->dns;
-	__u32 max = bpf_map__max_entries(a->skel->maps.ra_dns_flows), n = 0, k0 = 0;
+	__u32 max = bpf_map__max_entries(a->skel->maps.ra_dns_flows), n = 0;
 	struct ra_flow_key *keys = calloc(max, sizeof(*keys));
 	struct ra_dns_val *vals = calloc(max, sizeof(*vals));
 	struct ra_dns_val *pcpu = calloc(a->ncpus, sizeof(*pcpu));
-	struct dns_row *r = calloc(max + 1, sizeof(*r));
+	struct dns_row *r = calloc(max + RA_ROLE_MAX * RA_MAX_DNS_PORTS, sizeof(*r));
 	size_t nr = 0;
 
 	*nflows = 0;
@@ -539,13 +539,19 @@ void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows)
 		flow_names(a, &keys[i], &r[nr].n);
 	}
 	pthread_mutex_unlock(&d->lock);
-	if (!bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.ra_dns_overflow), &k0, pcpu)) {
+	for (__u32 slot = 0; slot < RA_ROLE_MAX * RA_MAX_DNS_PORTS; slot++) {
+		__u8 role = slot / RA_MAX_DNS_PORTS;
+		__u32 port = slot % RA_MAX_DNS_PORTS;
+
+		if (port >= a->cfg.ndns_ports ||
+		    bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.ra_dns_overflow), &slot, pcpu))
+			continue;
 		sum_dns(pcpu, a->ncpus, &r[nr].v);
-		if (memcmp(&r[nr].v, &(struct ra_dns_val){}, sizeof(r[nr].v))) {
-			r[nr].k.role = RA_ROLE_CLIENT;
-			flow_names_overflow(&r[nr].n, RA_ROLE_CLIENT, a->cfg.dns_ports[0]);
-			nr++;
-		}
+		if (!memcmp(&r[nr].v, &(struct ra_dns_val){}, sizeof(r[nr].v)))
+			continue;
+		r[nr].k.role = role;
+		flow_names_overflow(&r[nr].n, role, a->cfg.dns_ports[port]);
+		nr++;
 	}
 	qsort(r, nr, sizeof(*r), cmp_dns_row);
 

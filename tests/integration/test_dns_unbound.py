@@ -198,6 +198,24 @@ def main():
             chk.eq("malformed queries got no qtype",
                    value(s, "reqacct_dns_queries_total", role="client", cgroup=cg.label("bad")), 0)
 
+            print("a full DNS flow table:")
+            small = Agent(procs, ["--dns-max-flows", "1", "--dns-timeout-ms", "1000"], AGENT_PORT + 1,
+                          os.path.join(d, "agent-small.log"), cg.base)
+            unbound.reset()
+            for c in ("dig", "go"):	# 2 client flows and 1 server flow for a 1-entry table
+                procs.run(ns.argv(["dig", "+tries=1", "+time=2", "@127.0.0.1", "www.a.test"]), cg.path(c),
+                          stdout=subprocess.DEVNULL)
+            s, want = small.samples(), unbound.stats()["total.num.queries"]
+            over = dict(cgroup="overflow", comm="overflow", peer="overflow")
+            chk.eq("client queries, flows and overflow together", value(s, "reqacct_dns_queries_total",
+                                                                       role="client"), want)
+            chk.eq("server queries, flows and overflow together", value(s, "reqacct_dns_queries_total",
+                                                                       role="server"), want)
+            chk.true("the overflow bucket is exported", value(s, "reqacct_dns_queries_total", **over) >= want)
+            chk.true("full updates are counted", value(s, "reqacct_map_update_failures_total",
+                                                       map="ra_dns_flows", reason="full") >= want)
+            procs.stop(small.p)
+
             text = agent.text()
             r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
             chk.true("promtool check metrics passes", r.returncode == 0, r.stdout + r.stderr)
