@@ -121,4 +121,46 @@ struct {
 	__type(value, struct ra_dns_scratch);
 } ra_dns_scratch SEC(".maps");
 
+/* SSL_read/SSL_write calls in flight, by thread (deleted at return). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RA_MAX_TLS_CALLS);
+	__type(key, __u64);
+	__type(value, struct ra_tls_call);
+} ra_tls_calls SEC(".maps");
+
+/* (process, SSL object) -> connection. An LRU: SSL objects are freed without
+ * a probe telling, so old entries must make room; losing one costs only the
+ * attribution of a later buffered SSL_read (RA_STAT_TLS_NO_CONN). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RA_MAX_TLS_SSL);
+	__type(key, struct ra_tls_ssl_key);
+	__type(value, struct ra_tls_conn);
+} ra_tls_ssl SEC(".maps");
+
+/* The HTTP exchange in progress per connection (socket cookie), deleted
+ * when the connection closes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RA_MAX_HTTP_CONNS);
+	__type(key, __u64);
+	__type(value, struct ra_http_conn);
+} ra_http_conns SEC(".maps");
+
+/* HTTP counters per (flow, method, status); full: ra_http_overflow. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RA_MAX_HTTP_FLOWS);
+	__type(key, struct ra_http_key);
+	__type(value, struct ra_http_val);
+} ra_http_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RA_ROLE_MAX);
+	__type(key, __u32);
+	__type(value, struct ra_http_val);
+} ra_http_overflow SEC(".maps");
+
 #endif /* REQACCT_MAPS_BPF_H */

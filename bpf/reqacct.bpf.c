@@ -9,6 +9,8 @@
  *
  *   ra_dns_egress, ra_dns_ingress  cgroup_skb, DNS (dns.bpf.h)      5.15+
  *   ra_dns_bind4, ra_dns_bind6     cgroup/post_bind{4,6}           5.15+
+ *   ra_ssl_*                       uprobes on OpenSSL (tls.bpf.h)  6.3+ (the
+ *                                  connection comes from handle_io)
  *
  * The loader turns on ra_sockops only where the sock_*_length tracepoints
  * are missing (user/agent.c, setup()). The DNS programs attach to the cgroup
@@ -24,6 +26,7 @@
 
 #include "tcp.bpf.h"
 #include "dns.bpf.h"
+#include "tls.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -45,6 +48,8 @@ static __always_inline int handle_io(struct sock *sk, int ret, int flags, enum r
 	st = bpf_sk_storage_get(&ra_sk, sk, NULL, 0);
 	if (st && io_cached(st, tgid, &key, &slot)) {
 		flow_add(&key, slot, tgid, dir, ret);
+		if (ra_tls_on)
+			tls_nested_io(sk, &key, slot);
 		return 0;
 	}
 	if (!sk_watched(sk, &w))
@@ -58,6 +63,8 @@ static __always_inline int handle_io(struct sock *sk, int ret, int flags, enum r
 	if (st)
 		io_cache(st, tgid, &key, w.slot);
 	flow_add(&key, w.slot, tgid, dir, ret);
+	if (ra_tls_on)
+		tls_nested_io(sk, &key, w.slot);
 	return 0;
 }
 
@@ -155,6 +162,8 @@ static __always_inline void handle_state(const struct sock *sk, int old, int new
 		st->owner.flags |= RA_SK_OPENED;
 		owner_add(sk, &w, &st->owner, RA_CNT_CONNS_OPENED, 1);
 	} else if (new == TCP_CLOSE) {
+		if (ra_tls_on)
+			http_close(sk);
 		if (st->owner.flags & RA_SK_OPENED) {
 			st->owner.flags &= ~RA_SK_OPENED;
 			owner_add(sk, &w, &st->owner, RA_CNT_CONNS_CLOSED, 1);
@@ -264,4 +273,44 @@ SEC("cgroup/post_bind6")
 int ra_dns_bind6(struct bpf_sock *sk)
 {
 	return dns_bind(sk);
+}
+
+/* OpenSSL (ssl/ssl_lib.c): int SSL_write(SSL *s, const void *buf, int num) */
+SEC("uprobe")
+int BPF_KPROBE(ra_ssl_write, void *ssl, const void *buf, int num)
+{
+	tls_call_enter((__u64)ssl, (__u64)buf, 0, RA_CNT_BYTES_SENT);
+	return 0;
+}
+
+/* int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written) */
+SEC("uprobe")
+int BPF_KPROBE(ra_ssl_write_ex, void *ssl, const void *buf, size_t num, size_t *written)
+{
+	tls_call_enter((__u64)ssl, (__u64)buf, (__u64)written, RA_CNT_BYTES_SENT);
+	return 0;
+}
+
+/* int SSL_read(SSL *s, void *buf, int num) */
+SEC("uprobe")
+int BPF_KPROBE(ra_ssl_read, void *ssl, void *buf, int num)
+{
+	tls_call_enter((__u64)ssl, (__u64)buf, 0, RA_CNT_BYTES_RECV);
+	return 0;
+}
+
+/* int SSL_read_ex(SSL *s, void *buf, size_t num, size_t *readbytes) */
+SEC("uprobe")
+int BPF_KPROBE(ra_ssl_read_ex, void *ssl, void *buf, size_t num, size_t *readbytes)
+{
+	tls_call_enter((__u64)ssl, (__u64)buf, (__u64)readbytes, RA_CNT_BYTES_RECV);
+	return 0;
+}
+
+/* The return of any of the four (C ABI: return probes are safe here). */
+SEC("uretprobe")
+int BPF_KRETPROBE(ra_ssl_ret, int ret)
+{
+	tls_call_exit(ret);
+	return 0;
 }

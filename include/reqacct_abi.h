@@ -108,6 +108,101 @@ struct ra_listener_key {
 };
 _Static_assert(sizeof(struct ra_listener_key) == 8, "ra_listener_key ABI");
 
+/* ---- HTTP over TLS (bpf/tls.bpf.h) ---- */
+
+#ifndef RA_MAX_HTTP_FLOWS
+#define RA_MAX_HTTP_FLOWS 4096	/* ra_http_flows: (flow, method, status) */
+#endif
+#ifndef RA_MAX_HTTP_CONNS
+#define RA_MAX_HTTP_CONNS 16384	/* ra_http_conns: TLS connections with a request */
+#endif
+#ifndef RA_MAX_TLS_SSL
+#define RA_MAX_TLS_SSL 16384	/* ra_tls_ssl: (process, SSL object) -> connection */
+#endif
+#define RA_MAX_TLS_CALLS 4096	/* ra_tls_calls: SSL_read/SSL_write calls in flight */
+
+/* Methods with their own series (RFC 9110 9.3, RFC 5789); others are OTHER.
+ * X(name): the method token is the name. */
+#define RA_HTTP_METHODS(X) X(GET) X(POST) X(PUT) X(PATCH) X(DELETE) X(HEAD) X(OPTIONS) \
+	X(CONNECT) X(TRACE)
+#define RA_HTTP_M_ENUM(name) RA_HTTP_M_##name,
+enum ra_http_method { RA_HTTP_METHODS(RA_HTTP_M_ENUM) RA_HTTP_M_OTHER, RA_HTTP_M_MAX };
+
+/* Request duration buckets, microseconds; one more slot for +Inf. */
+#define RA_HTTP_LAT_BOUNDS_US 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, \
+	500000, 1000000, 2500000, 5000000, 10000000, 30000000, 60000000
+#define RA_HTTP_LAT_BOUNDS 15
+#define RA_HTTP_LAT_SLOTS (RA_HTTP_LAT_BOUNDS + 1)
+
+/* What an HTTP series describes: a TCP flow (the foundation's key, so the
+ * byte counters and the requests describe the same connection), a method
+ * and a response status. */
+struct ra_http_key {
+	struct ra_flow_key flow;
+	__u16 status;		/* 100-599 */
+	__u8 method;		/* enum ra_http_method */
+	__u8 pad[5];
+};
+_Static_assert(sizeof(struct ra_http_key) == 56, "ra_http_key ABI");
+
+struct ra_http_val {
+	__u64 requests;		/* responses with this status to requests with this method */
+	__u64 req_bytes;	/* request bytes (line, headers, body) as the application
+				 * wrote or read them, before encryption */
+	__u64 resp_bytes;
+	__u64 lat[RA_HTTP_LAT_SLOTS];	/* first request byte to last response byte */
+	__u64 lat_sum_ns;
+	__u32 last_tgid;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ra_http_val) == 168, "ra_http_val ABI");
+
+/* An SSL_read/SSL_write call in flight (ra_tls_calls, by thread): what the
+ * return probe needs, and the connection the nested send/recv revealed. */
+struct ra_tls_call {
+	__u64 buf;		/* user address of the plaintext */
+	__u64 ssl;		/* SSL * */
+	__u64 len_ptr;		/* SSL_*_ex: size_t * of the byte count, else 0 */
+	__u64 cookie;		/* socket cookie, 0 until a nested send/recv */
+	struct ra_flow_key flow;
+	__u8 dir;		/* RA_CNT_BYTES_SENT (write) or RA_CNT_BYTES_RECV (read) */
+	__u8 slot;		/* the flow's port slot */
+	__u8 pad[6];
+};
+_Static_assert(sizeof(struct ra_tls_call) == 88, "ra_tls_call ABI");
+
+/* (process, SSL object) -> its connection (ra_tls_ssl), for SSL_read calls
+ * served from OpenSSL's buffer without a nested recv. */
+struct ra_tls_ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ra_tls_ssl_key) == 16, "ra_tls_ssl_key ABI");
+
+struct ra_tls_conn {
+	__u64 cookie;
+	struct ra_flow_key flow;
+	__u8 slot;
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct ra_tls_conn) == 64, "ra_tls_conn ABI");
+
+/* The HTTP exchange in progress on a connection (ra_http_conns, by cookie). */
+struct ra_http_conn {
+	struct ra_http_key key;	/* method set at the request, status at the response */
+	__u64 req_start_ns;	/* first request byte */
+	__u64 last_resp_ns;	/* last response byte so far */
+	__u64 req_bytes;	/* request bytes so far */
+	__u64 interim_bytes;	/* 1xx responses' bytes, added to the final one */
+	__u8 state;		/* RA_HTTP_* */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct ra_http_conn) == 96, "ra_http_conn ABI");
+#define RA_HTTP_IDLE		0	/* no request, or its duration was counted */
+#define RA_HTTP_REQUEST		1	/* request seen, no final response yet */
+#define RA_HTTP_RESPONSE	2	/* final response started; duration open */
+
 /*
  * Global counters (ra_stats, a per-CPU array indexed by this enum): every
  * update the programs could not make is counted here, never lost silently.
@@ -127,6 +222,11 @@ enum ra_stat {
 	RA_STAT_DNS_SK_STORAGE_FAIL,
 	RA_STAT_DNS_TCP_LOST,	/* TCP DNS stream whose message boundaries were lost */
 	RA_STAT_DNS_PARTIAL,	/* TCP message whose question was not in one segment */
+	RA_STAT_HTTP_FLOWS_FULL,/* ra_http_flows had no room: went to ra_http_overflow */
+	RA_STAT_HTTP_CONNS_FULL,/* a connection's exchange could not be followed */
+	RA_STAT_TLS_CALLS_FULL,	/* an SSL call could not be remembered */
+	RA_STAT_TLS_SSL_FULL,	/* an SSL object's connection could not be remembered */
+	RA_STAT_TLS_NO_CONN,	/* plaintext whose connection was never seen */
 	RA_STAT_MAX,
 };
 

@@ -49,6 +49,8 @@ static void usage(FILE *f)
 		"      --dns-timeout-ms N  unanswered this long, a query timed out (default 5000)\n"
 		"      --dns-top-names N   query names exported per flow (default 10)\n"
 		"      --dns-max-flows N   DNS flow table entries (default %u)\n"
+		"      --tls on|off        HTTP/1.x over TLS from OpenSSL (default on; Linux 6.3+)\n"
+		"      --tls-lib PATH      another libssl file to probe; repeat for more\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -74,6 +76,8 @@ static const struct option opts[] = {
 	{ "dns-timeout-ms", required_argument, NULL, 'T' },
 	{ "dns-top-names", required_argument, NULL, 'N' },
 	{ "dns-max-flows", required_argument, NULL, 'X' },
+	{ "tls", required_argument, NULL, 'S' },
+	{ "tls-lib", required_argument, NULL, 'L' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -92,6 +96,7 @@ static const char *long_name(int c)
 static const struct { int opt; const char *key; } lists[] = {
 	{ 'p', "ports" },
 	{ 'P', "dns_ports" },
+	{ 'L', "tls_libs" },
 };
 #define NLISTS (sizeof(lists) / sizeof(lists[0]))
 
@@ -257,6 +262,24 @@ static void dns_setup(struct agent *a)
 			"DNS is counted per cgroup, with comm \"%s\"\n", RA_COMM_UNKNOWN);
 }
 
+/* The OpenSSL probes need the connection from the sock_*_length tracepoints. */
+static void tls_setup(struct agent *a)
+{
+	struct reqacct_bpf *s = a->skel;
+	struct bpf_program *progs[] = {
+		s->progs.ra_ssl_write, s->progs.ra_ssl_write_ex, s->progs.ra_ssl_read,
+		s->progs.ra_ssl_read_ex, s->progs.ra_ssl_ret,
+	};
+
+	if (a->cfg.tls && a->hook != HOOK_TRACEPOINT) {
+		pr_warn("HTTP over TLS needs the tracepoint hook (Linux 6.3+): off\n");
+		a->cfg.tls = false;
+	}
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		bpf_program__set_autoload(progs[i], a->cfg.tls);
+	s->rodata->ra_tls_on = a->cfg.tls;
+}
+
 static int setup(struct agent *a)
 {
 	struct reqacct_bpf *s;
@@ -291,6 +314,7 @@ static int setup(struct agent *a)
 	bpf_program__set_autoload(s->progs.ra_sock_recv, a->hook == HOOK_TRACEPOINT);
 	bpf_program__set_autoload(s->progs.ra_sockops, a->hook == HOOK_SOCKOPS);
 	dns_setup(a);
+	tls_setup(a);
 	err = reqacct_bpf__load(s);
 	if (err) {
 		pr_warn("loading BPF programs: %s (needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN, "
@@ -304,6 +328,8 @@ static int setup(struct agent *a)
 	}
 	err = attach(a);
 	if (err)
+		return err;
+	if (a->cfg.tls && (err = tls__attach(a)))
 		return err;
 	err = listeners__seed(a);
 	if (err < 0)
@@ -367,5 +393,6 @@ out:
 	reqacct_bpf__destroy(a.skel);
 	cgroup_names__free(a.cgroups);
 	dns__free(a.dns);
+	tls__free(a.tls);
 	return rc ? 1 : 0;
 }

@@ -23,6 +23,7 @@ struct agent {
 	int ncpus;
 	bool dns_have_current;		/* DNS attributed to processes (Linux 6.1+) */
 	struct dns_state *dns;		/* timeouts and names kept in user space (dns.c) */
+	struct tls_state *tls;		/* probed OpenSSL libraries and links (tls.c) */
 };
 
 int do_agent(int argc, char **argv);
@@ -66,6 +67,11 @@ void dns__sweep(struct agent *a);
 /* Queries awaiting an answer at the last sweep (entries of ra_dns_pending). */
 __u32 dns__pending(struct agent *a);
 void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows);
+
+/* HTTP over TLS (tls.c): probe the OpenSSL libraries found; families. */
+int tls__attach(struct agent *a);
+void tls__free(struct tls_state *t);
+void tls__collect(struct agent *a, struct prom_buf *b, __u32 *nflows);
 
 /* Record owners of listening sockets that predate the agent (listeners.c).
  * Returns the number of listeners written, or -errno. */

@@ -258,7 +258,7 @@ static __u32 count_entries(int fd, size_t ksz)
 }
 
 static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u32 noverflow,
-			  __u32 ndns)
+			  __u32 ndns, __u32 nhttp)
 {
 	struct reqacct_bpf *s = a->skel;
 	const struct {
@@ -274,6 +274,11 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		{ "ra_stats", s->maps.ra_stats, RA_STAT_MAX },
 		{ "ra_dns_flows", s->maps.ra_dns_flows, ndns },
 		{ "ra_dns_pending", s->maps.ra_dns_pending, dns__pending(a) },
+		{ "ra_http_flows", s->maps.ra_http_flows, nhttp },
+		{ "ra_http_conns", s->maps.ra_http_conns,
+		  count_entries(bpf_map__fd(s->maps.ra_http_conns), sizeof(__u64)) },
+		{ "ra_tls_ssl", s->maps.ra_tls_ssl,
+		  count_entries(bpf_map__fd(s->maps.ra_tls_ssl), sizeof(struct ra_tls_ssl_key)) },
 		{ "ra_dns_names", s->maps.ra_dns_names,
 		  count_entries(bpf_map__fd(s->maps.ra_dns_names), sizeof(struct ra_dns_name_key)) },
 	};
@@ -292,6 +297,10 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		{ "ra_dns_pending", "full", RA_STAT_DNS_PENDING_FULL },
 		{ "ra_dns_names", "full", RA_STAT_DNS_NAMES_FULL },
 		{ "ra_dns_sk", "alloc", RA_STAT_DNS_SK_STORAGE_FAIL },
+		{ "ra_http_flows", "full", RA_STAT_HTTP_FLOWS_FULL },
+		{ "ra_http_conns", "full", RA_STAT_HTTP_CONNS_FULL },
+		{ "ra_tls_calls", "full", RA_STAT_TLS_CALLS_FULL },
+		{ "ra_tls_ssl", "full", RA_STAT_TLS_SSL_FULL },
 	};
 	char ver[32];
 	struct rusage ru;
@@ -340,6 +349,10 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		     "(not counted).");
 	prom__sample_u64(b, "reqacct_dns_tcp_partial_total", NULL, 0, stat_sum(a, RA_STAT_DNS_PARTIAL));
 
+	prom__family(b, "reqacct_tls_unattributed_total", "counter",
+		     "SSL_read/SSL_write calls whose connection was never seen (not counted).");
+	prom__sample_u64(b, "reqacct_tls_unattributed_total", NULL, 0, stat_sum(a, RA_STAT_TLS_NO_CONN));
+
 	prom__family(b, "reqacct_listeners_seeded", "gauge",
 		     "Listening sockets found in /proc at start (older than the agent).");
 	prom__sample_u64(b, "reqacct_listeners_seeded", NULL, 0, a->listeners_seeded);
@@ -376,7 +389,7 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 	struct timespec t0, t1;
 	struct flow *f;
 	size_t n, nflows = 0;
-	__u32 ndns = 0;
+	__u32 ndns = 0, nhttp = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	f = read_flows(a, &n);
@@ -385,7 +398,9 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 	tcp_families(b, f, n);
 	if (a->cfg.dns)
 		dns__collect(a, b, &ndns);
-	self_families(a, b, nflows, n - nflows, ndns);
+	if (a->cfg.tls)
+		tls__collect(a, b, &nhttp);
+	self_families(a, b, nflows, n - nflows, ndns, nhttp);
 	free(f);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	a->last_scrape_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -43,6 +43,7 @@ void config__defaults(struct ra_config *c)
 	c->dns_timeout_ms = DNS_TIMEOUT_DEFAULT_MS;
 	c->dns_top_names = DNS_TOP_NAMES_DEFAULT;
 	c->dns_max_flows = RA_MAX_DNS_FLOWS;
+	c->tls = true;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -68,6 +69,32 @@ static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigne
 	if (errno || *end || *out < lo || *out > hi)
 		return -EINVAL;
 	return 0;
+}
+
+/* "/a/libssl.so.3 /b/libssl.so.1.1": absolute paths separated by blanks. */
+static int parse_paths(struct ra_config *c, const char *val, const char *src, char *err,
+		       size_t errlen)
+{
+	char *buf = strdup(val), *save, *tok;
+	__u32 n = 0;
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (tok = strtok_r(buf, " \t", &save); tok && !rc; tok = strtok_r(NULL, " \t", &save)) {
+		if (tok[0] != '/' || strlen(tok) >= CONFIG_PATH_MAX)
+			rc = fail(err, errlen, "%s: '%.64s' is not an absolute path", src, tok);
+		else if (n == CONFIG_TLS_LIBS_MAX)
+			rc = fail(err, errlen, "%s: more than %d libraries", src, CONFIG_TLS_LIBS_MAX);
+		else
+			strcpy(c->tls_libs[n++], tok);
+	}
+	if (!rc && !n)
+		rc = fail(err, errlen, "%s: empty library list", src);
+	if (!rc)
+		c->ntls_libs = n;
+	free(buf);
+	return rc;
 }
 
 int config__parse_listen(const char *s, char *host, size_t hostlen, __u16 *port)
@@ -165,10 +192,12 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 	} else if (!strcmp(key, "dns_ports") || !strcmp(key, "dns_port")) {
 		return parse_ports(c->dns_ports, &c->ndns_ports, RA_MAX_DNS_PORTS, val, src, err,
 				   errlen);
-	} else if (!strcmp(key, "dns")) {
+	} else if (!strcmp(key, "dns") || !strcmp(key, "tls")) {
 		if (strcmp(val, "on") && strcmp(val, "off"))
-			return fail(err, errlen, "%s: bad dns '%s' (want on or off)", src, val);
-		c->dns = !strcmp(val, "on");
+			return fail(err, errlen, "%s: bad %s '%s' (want on or off)", src, key, val);
+		*(key[0] == 'd' ? &c->dns : &c->tls) = !strcmp(val, "on");
+	} else if (!strcmp(key, "tls_libs") || !strcmp(key, "tls_lib")) {
+		return parse_paths(c, val, src, err, errlen);
 	} else if (!strcmp(key, "hook")) {
 		for (n = 0; n < sizeof(hook_names) / sizeof(hook_names[0]); n++)
 			if (!strcmp(val, hook_names[n]))

@@ -21,6 +21,7 @@ enum hook_mode {
 
 #define CONFIG_PATH_MAX 4096
 #define CONFIG_ERR_MAX 512
+#define CONFIG_TLS_LIBS_MAX 8
 
 struct ra_config {
 	char listen[128];		/* ADDR:PORT of the metrics endpoint */
@@ -37,6 +38,9 @@ struct ra_config {
 	__u32 dns_timeout_ms;		/* a query unanswered this long timed out */
 	__u32 dns_top_names;		/* query names exported per flow */
 	__u32 dns_max_flows;		/* ra_dns_flows entries */
+	bool tls;			/* HTTP over TLS (OpenSSL uprobes) */
+	char tls_libs[CONFIG_TLS_LIBS_MAX][CONFIG_PATH_MAX];	/* more libssl files */
+	__u32 ntls_libs;
 };
 
 /* Defaults: ports of the apiserver (6443, 443), etcd (2379), kubelet (10250), DNS (53);

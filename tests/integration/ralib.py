@@ -219,7 +219,7 @@ pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 events {{ worker_connections 256; }}
 http {{
-    log_format acct '$remote_addr $server_port $request_length $bytes_sent $status';
+    log_format acct '$remote_addr $server_port $request_length $bytes_sent $status $request_method';
     access_log {dir}/access.log acct;
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
@@ -271,12 +271,22 @@ def start_nginx(procs, d, port, cgroup, tls=False, keepalive=0):
     return p
 
 
+def access_log_full(d):
+    """[(remote_addr, request_length, bytes_sent, status, method)] of an nginx started here."""
+    out = []
+    with open(os.path.join(d, "access.log")) as f:
+        for line in f:
+            addr, _, req, sent, status, method = line.split()
+            out.append((addr, int(req), int(sent), int(status), method))
+    return out
+
+
 def access_log(d):
     """[(remote_addr, request_length, bytes_sent)] of an nginx started here."""
     out = []
     with open(os.path.join(d, "access.log")) as f:
         for line in f:
-            addr, _, req, sent, _ = line.split()
+            addr, _, req, sent, _, _ = line.split()
             out.append((addr, int(req), int(sent)))
     return out
 
