@@ -56,6 +56,12 @@ int flow_names_cmp(const struct flow_names *a, const struct flow_names *b);
 /* l[0..FLOW_LABELS) = the flow's labels, pointing into n. */
 void flow_labels(const struct flow_names *n, struct prom_label *l);
 
+/* The samples of one histogram series: buckets[0..nbounds] are per bucket
+ * (not cumulative; the last is +Inf), bounds in microseconds. l has room for
+ * nl + 1 labels (le). */
+void histogram_samples(struct prom_buf *b, const char *family, struct prom_label *l, size_t nl,
+		       const __u64 *buckets, const __u32 *bounds_us, int nbounds, __u64 sum_ns);
+
 /* Read up to max entries of a hash map (in batches where the kernel can). */
 int dump_hash(int fd, size_t ksz, size_t vsz, __u32 max, void *keys, void *vals, __u32 *n);
 

@@ -114,6 +114,28 @@ void flow_labels(const struct flow_names *n, struct prom_label *l)
 	l[4] = (struct prom_label){ "peer", n->peer };
 }
 
+void histogram_samples(struct prom_buf *b, const char *family, struct prom_label *l, size_t nl,
+		       const __u64 *buckets, const __u32 *bounds_us, int nbounds, __u64 sum_ns)
+{
+	char name[128], le[32];
+	__u64 cum = 0;
+
+	snprintf(name, sizeof(name), "%s_bucket", family);
+	for (int k = 0; k <= nbounds; k++) {
+		cum += buckets[k];
+		if (k < nbounds)
+			snprintf(le, sizeof(le), "%g", bounds_us[k] / 1e6);
+		else
+			snprintf(le, sizeof(le), "+Inf");
+		l[nl] = (struct prom_label){ "le", le };
+		prom__sample_u64(b, name, l, nl + 1, cum);
+	}
+	snprintf(name, sizeof(name), "%s_sum", family);
+	prom__sample_f64(b, name, l, nl, sum_ns / 1e9);
+	snprintf(name, sizeof(name), "%s_count", family);
+	prom__sample_u64(b, name, l, nl, cum);
+}
+
 int flow_names_cmp(const struct flow_names *a, const struct flow_names *b)
 {
 	int c;

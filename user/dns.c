@@ -467,23 +467,10 @@ static void histogram(struct prom_buf *b, const struct dns_row *r, size_t n)
 		     "wait (role=client) or the server's response time (role=server).");
 	for (size_t i = 0; i < n; i++) {
 		struct prom_label l[FLOW_LABELS + 1];
-		char le[32];
-		__u64 cum = 0;
 
 		flow_labels(&r[i].n, l);
-		for (int k = 0; k < RA_DNS_LAT_SLOTS; k++) {
-			cum += r[i].v.lat[k];
-			if (k < RA_DNS_LAT_BOUNDS)
-				snprintf(le, sizeof(le), "%g", lat_bounds_us[k] / 1e6);
-			else
-				snprintf(le, sizeof(le), "+Inf");
-			l[FLOW_LABELS] = (struct prom_label){ "le", le };
-			prom__sample_u64(b, "reqacct_dns_request_duration_seconds_bucket", l,
-					 FLOW_LABELS + 1, cum);
-		}
-		prom__sample_f64(b, "reqacct_dns_request_duration_seconds_sum", l, FLOW_LABELS,
-				 r[i].v.lat_sum_ns / 1e9);
-		prom__sample_u64(b, "reqacct_dns_request_duration_seconds_count", l, FLOW_LABELS, cum);
+		histogram_samples(b, name, l, FLOW_LABELS, r[i].v.lat, lat_bounds_us, RA_DNS_LAT_BOUNDS,
+				  r[i].v.lat_sum_ns);
 	}
 }
 

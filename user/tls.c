@@ -262,23 +262,10 @@ void tls__collect(struct agent *a, struct prom_buf *b, __u32 *nflows)
 		     "when the next request on the connection starts or the connection closes.");
 	for (size_t i = 0; i < nr; i++) {
 		struct prom_label l[HTTP_LABELS + 1];
-		char le[32];
-		__u64 cum = 0;
 
 		row_labels(&r[i], l);
-		for (int k = 0; k < RA_HTTP_LAT_SLOTS; k++) {
-			cum += r[i].v.lat[k];
-			if (k < RA_HTTP_LAT_BOUNDS)
-				snprintf(le, sizeof(le), "%g", lat_bounds_us[k] / 1e6);
-			else
-				snprintf(le, sizeof(le), "+Inf");
-			l[HTTP_LABELS] = (struct prom_label){ "le", le };
-			prom__sample_u64(b, "reqacct_http_request_duration_seconds_bucket", l,
-					 HTTP_LABELS + 1, cum);
-		}
-		prom__sample_f64(b, "reqacct_http_request_duration_seconds_sum", l, HTTP_LABELS,
-				 r[i].v.lat_sum_ns / 1e9);
-		prom__sample_u64(b, "reqacct_http_request_duration_seconds_count", l, HTTP_LABELS, cum);
+		histogram_samples(b, "reqacct_http_request_duration_seconds", l, HTTP_LABELS, r[i].v.lat,
+				  lat_bounds_us, RA_HTTP_LAT_BOUNDS, r[i].v.lat_sum_ns);
 	}
 	prom__family(b, "reqacct_tls_libraries_probed", "gauge",
 		     "OpenSSL library files whose SSL_read/SSL_write the agent probes.");
