@@ -43,7 +43,7 @@ void config__defaults(struct ra_config *c)
 	c->dns_timeout_ms = DNS_TIMEOUT_DEFAULT_MS;
 	c->dns_top_names = DNS_TOP_NAMES_DEFAULT;
 	c->dns_max_flows = RA_MAX_DNS_FLOWS;
-	c->tls = true;
+	c->tls = false;	/* OpenSSL probes cost nginx 2-4x CPU per request here (BENCHMARKS.md) */
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""What the TCP accounting costs nginx: hey against nginx on loopback, with
-and without the agent, in interleaved pairs (off-on, on-off, ...), fixed
+"""What the TCP accounting and the OpenSSL probes cost nginx: hey against
+nginx (plain and TLS) on loopback, with and without the agent, in interleaved pairs (off-on, on-off, ...), fixed
 request counts. Prints, per workload, the median requests/s ratio, the median
 ratio of nginx's CPU per request (utime+stime of its worker, /proc/PID/stat),
 and, from one more run with kernel.bpf_stats_enabled (which itself slows every
@@ -22,10 +22,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ralib import Cgroups, Procs, require, require_root, start_nginx, tmpdir, www_files  # noqa: E402
 from benchlib import AgentRunner, compare, print_table  # noqa: E402
 
-PORT = 18090
-WORKLOADS = [  # name, hey flags
-    ("keep-alive, 1 KiB", ["-c", "8"]),
-    ("new connection per request, 1 KiB", ["-c", "8", "-disable-keepalive"]),
+PORT, TLS_PORT = 18090, 18091
+WORKLOADS = [  # name, port, hey flags
+    ("keep-alive, 1 KiB", PORT, ["-c", "8"]),
+    ("new connection per request, 1 KiB", PORT, ["-c", "8", "-disable-keepalive"]),
+    ("TLS (OpenSSL probes), keep-alive, 1 KiB", TLS_PORT, ["-c", "8"]),
 ]
 
 
@@ -34,8 +35,9 @@ def workers(master):
     return [int(p) for p in out.split()]
 
 
-def hey(n, flags):
-    out = subprocess.run(["hey", "-n", str(n), *flags, f"http://127.0.0.1:{PORT}/small"],
+def hey(n, port, flags):
+    scheme = "https" if port == TLS_PORT else "http"
+    out = subprocess.run(["hey", "-n", str(n), *flags, f"{scheme}://127.0.0.1:{port}/small"],
                          capture_output=True, text=True, timeout=600).stdout
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     ok = re.search(r"\[200\]\s+(\d+) responses", out)
@@ -55,14 +57,18 @@ def main():
     rows = []
     try:
         with tmpdir() as d:
-            www_files(d, small=1024)
-            nginx = start_nginx(procs, d, PORT, cg.path("srv"), keepalive=65)
-            worker = workers(nginx.pid)[0]
-            runner = AgentRunner(procs, ["--port", str(PORT)], cg.base, os.path.join(d, "agent.log"))
-            for name, flags in WORKLOADS:
-                hey(2000, flags)	# warm-up
-                rows.append((name, *compare(runner, args.pairs, lambda: hey(args.requests, flags),
-                                            args.requests, worker)))
+            worker = {}
+            for port in (PORT, TLS_PORT):
+                sub = os.path.join(d, str(port))
+                www_files(sub, small=1024)
+                nginx = start_nginx(procs, sub, port, cg.path("srv"), tls=port == TLS_PORT, keepalive=65)
+                worker[port] = workers(nginx.pid)[0]
+            runner = AgentRunner(procs, ["--port", str(PORT), "--port", str(TLS_PORT), "--tls", "on"], cg.base,
+                                 os.path.join(d, "agent.log"))
+            for name, port, flags in WORKLOADS:
+                hey(2000, port, flags)	# warm-up
+                rows.append((name, *compare(runner, args.pairs, lambda: hey(args.requests, port, flags),
+                                            args.requests, worker[port])))
     finally:
         procs.stop_all()
         cg.remove()
