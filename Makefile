@@ -23,7 +23,7 @@ WARNINGS := -Wall -Wextra -Werror -Wbad-function-cast -Wdeclaration-after-statem
 CFLAGS ?= -g -O2
 override CFLAGS += $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) \
 	-DREQACCT_VERSION='"$(VERSION)"' -MMD -MP $(EXTRA_CFLAGS)
-LDLIBS := -lbpf -lelf -lz -lmicrohttpd $(EXTRA_LDLIBS)
+LDLIBS := -lbpf -lelf -lz -lmicrohttpd -lcapstone $(EXTRA_LDLIBS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf/vmlinux/$(ARCH) \
 	-Wall -Werror -MMD -MP
 
@@ -48,7 +48,7 @@ endif
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the user-space parsers.
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_SRCS := user/config.c user/prom.c user/cgroup_names.c user/resolv.c
+FUZZ_SRCS := user/config.c user/prom.c user/cgroup_names.c user/resolv.c user/elfbin.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -Ibpf
 FUZZ_SECONDS ?= 60
@@ -93,7 +93,7 @@ check-root: all
 $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(wildcard bpf/*.h user/*.h include/*.h)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) -o $@ -lz
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) -o $@ -lz -lelf -lcapstone
 
 fuzz: $(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZ_TARGETS))
 	$(Q)tests/run-fuzz.sh $(OUTPUT) $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -2,13 +2,20 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Installs what building, running and testing reqacct need on Debian 12.
 set -eu
-BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev pkg-config"
-TEST="libcmocka-dev libclang-rt-14-dev nginx-light curl openssl prometheus python3 procps unbound bind9-dnsutils dnsperf golang-1.19-go iproute2"
+BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcapstone-dev pkg-config"
+TEST="libcmocka-dev libclang-rt-14-dev nginx-light curl openssl prometheus python3 procps unbound bind9-dnsutils dnsperf golang-1.19-go iproute2 etcd-server"
 BENCH="hey"
 missing=
 for p in $BUILD $TEST $BENCH; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+# The npm package esbuild: a stripped Go 1.26 binary that test_elfbin reads
+# (exact version pinned by tests/fixtures/esbuild/package-lock.json).
+esbuild=$(cd "$(dirname "$0")/.." && pwd)/tests/fixtures/esbuild
+if [ ! -x "$esbuild/node_modules/@esbuild/linux-x64/bin/esbuild" ]; then
+	command -v npm >/dev/null || { echo "deps: npm is needed for $esbuild" >&2; exit 1; }
+	npm ci --prefix "$esbuild" --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
 [ -z "$missing" ] && { echo "deps: all installed"; exit 0; }
 [ "$(id -u)" = 0 ] || { echo "deps: need root to install:$missing" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive

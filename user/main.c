@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "inspect.h"
 #include "log.h"
 
 struct cmd {
@@ -21,6 +22,7 @@ static int do_version(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "agent", do_agent, "count requests in the kernel and serve /metrics" },
+	{ "inspect", do_inspect, "show where TLS uprobes would go in a binary or process" },
 	{ "version", do_version, "print the version" },
 	{ "help", do_help, "this text" },
 };
@@ -31,7 +33,8 @@ static int do_help(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		printf("  %-8s %s\n", cmds[i].name, cmds[i].help);
 	printf("\n`reqacct COMMAND --help` describes a command.\n"
-	       "\nEXAMPLES:\n  reqacct agent\n  reqacct agent --port 6443 --listen 127.0.0.1:9464\n");
+	       "\nEXAMPLES:\n  reqacct agent\n  reqacct agent --port 6443 --listen 127.0.0.1:9464\n"
+	       "  reqacct inspect /usr/bin/etcd\n");
 	return 0;
 }
 
