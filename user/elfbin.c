@@ -1106,14 +1106,15 @@ const char *elfbin__needed(const struct elfbin *b, const char *prefix)
 	return NULL;
 }
 
+/* The executable segment that maps va (the first, if crafted ones overlap),
+ * if [va, va+len) lies in its file data. */
 static const struct seg *exec_seg(const struct elfbin *b, __u64 va, __u64 len)
 {
 	for (int i = 0; i < b->nsegs; i++) {
 		const struct seg *s = &b->segs[i];
 
-		if ((s->flags & PF_X) && va >= s->vaddr && va - s->vaddr <= s->filesz &&
-		    len <= s->filesz - (va - s->vaddr))
-			return s;
+		if ((s->flags & PF_X) && va >= s->vaddr && va - s->vaddr < s->filesz)
+			return len <= s->filesz - (va - s->vaddr) ? s : NULL;
 	}
 	return NULL;
 }
@@ -1449,29 +1450,24 @@ out:
 	return rc;
 }
 
-int elfbin__insn(const struct elfbin *b, __u64 file_off, struct elfbin_insn *insn, char *err,
+int elfbin__insn(const struct elfbin *b, __u64 vaddr, struct elfbin_insn *insn, char *err,
 		 size_t errlen)
 {
-	const struct seg *s = NULL;
+	const struct seg *s = exec_seg(b, vaddr, 1);
 	cs_insn *in = NULL;
 	__u64 left;
 
 	if (!b->cs_ok)
 		return fail(err, errlen, -EOPNOTSUPP, "%s: no instruction decoder for e_machine %u",
 			    b->name, b->info.machine);
-	for (int i = 0; i < b->nsegs && !s; i++)
-		if ((b->segs[i].flags & PF_X) && file_off >= b->segs[i].off &&
-		    file_off < b->segs[i].off + b->segs[i].filesz)
-			s = &b->segs[i];
 	if (!s)
-		return fail(err, errlen, -EINVAL,
-			    "%s: file offset 0x%llx is not in an executable segment", b->name,
-			    (unsigned long long)file_off);
-	left = s->off + s->filesz - file_off;
-	if (cs_disasm(b->cs, b->data + file_off, left < 16 ? left : 16,
-		      s->vaddr + (file_off - s->off), 1, &in) != 1)
-		return fail(err, errlen, -EINVAL, "%s: cannot decode at file offset 0x%llx",
-			    b->name, (unsigned long long)file_off);
+		return fail(err, errlen, -EINVAL, "%s: 0x%llx is not in an executable segment",
+			    b->name, (unsigned long long)vaddr);
+	left = s->filesz - (vaddr - s->vaddr);
+	if (cs_disasm(b->cs, b->data + s->off + (vaddr - s->vaddr), left < 16 ? left : 16, vaddr, 1,
+		      &in) != 1)
+		return fail(err, errlen, -EINVAL, "%s: cannot decode at 0x%llx", b->name,
+			    (unsigned long long)vaddr);
 	fill_insn(b, in, s, insn);
 	cs_free(in, 1);
 	return 0;

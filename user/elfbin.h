@@ -90,8 +90,10 @@ int elfbin__rets(const struct elfbin *b, __u64 start, __u64 end, __u64 *offs, in
 int elfbin__entry_probe(const struct elfbin *b, __u64 start, __u64 end, __u64 *off, char *err,
 			size_t errlen);
 
-/* Decode the instruction at a file offset in an executable segment. */
-int elfbin__insn(const struct elfbin *b, __u64 file_off, struct elfbin_insn *insn, char *err,
+/* Decode the instruction at vaddr, in an executable segment. The address of
+ * a probe at file offset off in the function [start, end) is
+ * start + off - (start's file offset). */
+int elfbin__insn(const struct elfbin *b, __u64 vaddr, struct elfbin_insn *insn, char *err,
 		 size_t errlen);
 
 #endif

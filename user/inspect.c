@@ -140,7 +140,7 @@ static int go_minor(const char *v)
  * be probed. */
 static bool show_fn(const struct elfbin *b, const struct probe_fn *fn, bool *missing)
 {
-	__u64 start, end, entry, offs[MAX_RETS];
+	__u64 start, end, entry, start_off, offs[MAX_RETS];
 	struct elfbin_insn insn;
 	char err[512];
 	int n;
@@ -158,7 +158,8 @@ static bool show_fn(const struct elfbin *b, const struct probe_fn *fn, bool *mis
 		printf("    entry probe: none: %s\n", err);
 		return false;
 	}
-	if (elfbin__insn(b, entry, &insn, err, sizeof(err))) {
+	if (elfbin__offset(b, start, &start_off) ||
+	    elfbin__insn(b, start + (entry - start_off), &insn, err, sizeof(err))) {
 		printf("    entry probe: none: %s\n", err);
 		return false;
 	}

@@ -48,8 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 		if (elfbin__entry_probe(b, start, end, &entry, err, sizeof(err)))
 			continue;
-		if (elfbin__insn(b, entry, &insn, err, sizeof(err)) || insn.vaddr < start ||
-		    insn.vaddr >= end)
+		if (entry < lo || entry >= lo + (end - start) ||
+		    elfbin__insn(b, start + (entry - lo), &insn, err, sizeof(err)) ||
+		    insn.file_off != entry)
 			abort();
 	}
 	elfbin__close(b);

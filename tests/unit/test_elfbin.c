@@ -305,7 +305,9 @@ static void check_fn(struct elfbin *b, const char *path, bool arm64, bool go, co
 	/* Entry probe: an instruction boundary in objdump's sweep */
 	if (elfbin__entry_probe(b, start, end, &entry, err, sizeof(err)))
 		fail_msg("%s %s: %s", path, name, err);
-	assert_int_equal(elfbin__insn(b, entry, &insn, err, sizeof(err)), 0);
+	assert_int_equal(elfbin__offset(b, start, &off), 0);
+	assert_int_equal(elfbin__insn(b, start + (entry - off), &insn, err, sizeof(err)), 0);
+	assert_int_equal(insn.file_off, entry);
 	for (int i = 0; i < nd; i++)
 		if (d[i].addr == insn.vaddr)
 			k = i;
@@ -468,6 +470,15 @@ static void test_libssl(void **state)
 
 /* ---- hand-made tiny files with known answers ---- */
 
+/* The file offset of vaddr (through elfbin__offset, which must work). */
+static __u64 seg_off(const struct elfbin *b, __u64 vaddr)
+{
+	__u64 off;
+
+	assert_int_equal(elfbin__offset(b, vaddr, &off), 0);
+	return off;
+}
+
 static struct elfbin *open_seed(const char *name)
 {
 	char path[256], err[512];
@@ -504,7 +515,7 @@ static void test_seed_go126(void **state)
 	assert_int_equal(s, x.f[0].start);
 	assert_int_equal(e, x.f[0].end);
 	assert_int_equal(elfbin__entry_probe(b, s, e, &off, err, sizeof(err)), 0);
-	assert_int_equal(elfbin__insn(b, off, &insn, err, sizeof(err)), 0);
+	assert_int_equal(elfbin__insn(b, s + (off - seg_off(b, s)), &insn, err, sizeof(err)), 0);
 	assert_int_equal(insn.vaddr, s + 4);
 	assert_true(!strncmp(insn.text, "jbe", 3));
 	assert_true(insn.emulated);
@@ -517,7 +528,7 @@ static void test_seed_go126(void **state)
 	/* nosplit main.g: the entry itself */
 	assert_int_equal(elfbin__func(b, "main.g", &s, &e), 0);
 	assert_int_equal(elfbin__entry_probe(b, s, e, &off, err, sizeof(err)), 0);
-	assert_int_equal(elfbin__insn(b, off, &insn, err, sizeof(err)), 0);
+	assert_int_equal(elfbin__insn(b, s + (off - seg_off(b, s)), &insn, err, sizeof(err)), 0);
 	assert_int_equal(insn.vaddr, s);
 	assert_false(insn.emulated); /* mov: single-stepped */
 	assert_int_equal(elfbin__func(b, "main.nothere", &s, &e), -ENOENT);
@@ -538,7 +549,7 @@ static void test_seed_arm64(void **state)
 	assert_int_equal(elfbin__func(b, "main.f", &s, &e), 0);
 	assert_int_equal(e - s, 0x30);
 	assert_int_equal(elfbin__entry_probe(b, s, e, &off, err, sizeof(err)), 0);
-	assert_int_equal(elfbin__insn(b, off, &insn, err, sizeof(err)), 0);
+	assert_int_equal(elfbin__insn(b, s + (off - seg_off(b, s)), &insn, err, sizeof(err)), 0);
 	assert_int_equal(insn.vaddr, s + 8);
 	assert_true(!strncmp(insn.text, "b.ls", 4));
 	assert_true(insn.emulated);
@@ -585,7 +596,7 @@ static void test_seed_c(void **state)
 	assert_int_equal(elfbin__func(b, "SSL_read", &s, &e), 0);
 	assert_int_equal(e - s, 6);
 	assert_int_equal(elfbin__entry_probe(b, s, e, &off, err, sizeof(err)), 0);
-	assert_int_equal(elfbin__insn(b, off, &insn, err, sizeof(err)), 0);
+	assert_int_equal(elfbin__insn(b, s + (off - seg_off(b, s)), &insn, err, sizeof(err)), 0);
 	assert_int_equal(insn.vaddr, s);
 	assert_string_equal(insn.text, "push rbp");
 	assert_true(insn.emulated);
