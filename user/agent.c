@@ -52,6 +52,7 @@ static void usage(FILE *f)
 		"      --tls on|off        HTTP/1.x over TLS from OpenSSL (default off: costly\n"
 		"                          uprobes, see BENCHMARKS.md; Linux 6.3+)\n"
 		"      --tls-lib PATH      another libssl file to probe; repeat for more\n"
+		"      --tls-rescan-s N    look for new libssl files every N s (default 10; 0: never)\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -79,6 +80,7 @@ static const struct option opts[] = {
 	{ "dns-max-flows", required_argument, NULL, 'X' },
 	{ "tls", required_argument, NULL, 'S' },
 	{ "tls-lib", required_argument, NULL, 'L' },
+	{ "tls-rescan-s", required_argument, NULL, 'R' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -377,8 +379,12 @@ int do_agent(int argc, char **argv)
 	}
 	pr_info("counting TCP on %u port(s) with the %s hook; metrics on http://%s/metrics\n",
 		a.cfg.nports, config__hook_name(a.hook), a.cfg.listen);
-	/* Wait for a stop signal; sweep DNS timeouts every second meanwhile. */
-	while ((sig = sigtimedwait(&set, NULL, &(struct timespec){ .tv_sec = 1 })) < 0) {
+	/* Wait for a stop signal; meanwhile, every second, sweep DNS timeouts,
+	 * and every tls_rescan_s seconds look for new OpenSSL libraries. */
+	for (__u64 tick = 1;; tick++) {
+		sig = sigtimedwait(&set, NULL, &(struct timespec){ .tv_sec = 1 });
+		if (sig > 0)
+			break;
 		if (errno != EAGAIN && errno != EINTR) {
 			rc = -errno;
 			pr_warn("sigtimedwait: %s\n", strerror(errno));
@@ -386,6 +392,8 @@ int do_agent(int argc, char **argv)
 		}
 		if (a.cfg.dns)
 			dns__sweep(&a);
+		if (a.cfg.tls && a.cfg.tls_rescan_s && tick % a.cfg.tls_rescan_s == 0)
+			tls__rescan(&a);
 	}
 	if (sig > 0)
 		pr_info("%s: detaching and exiting\n", strsignal(sig));

@@ -76,6 +76,8 @@ void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows);
 
 /* HTTP over TLS (tls.c): probe the OpenSSL libraries found; families. */
 int tls__attach(struct agent *a);
+/* Probe libssl files mapped by processes started since (new containers). */
+void tls__rescan(struct agent *a);
 void tls__free(struct tls_state *t);
 void tls__collect(struct agent *a, struct prom_buf *b, __u32 *nflows);
 

@@ -17,6 +17,8 @@
 #define DNS_TIMEOUT_MAX_MS 600000
 #define DNS_TOP_NAMES_DEFAULT 10
 #define DNS_TOP_NAMES_MAX 1000
+#define TLS_RESCAN_DEFAULT_S 10
+#define TLS_RESCAN_MAX_S 3600
 
 static const __u16 default_ports[] = { 443, 6443, 2379, 10250, 53 };
 static const char *const hook_names[] = {
@@ -43,6 +45,7 @@ void config__defaults(struct ra_config *c)
 	c->dns_timeout_ms = DNS_TIMEOUT_DEFAULT_MS;
 	c->dns_top_names = DNS_TOP_NAMES_DEFAULT;
 	c->dns_max_flows = RA_MAX_DNS_FLOWS;
+	c->tls_rescan_s = TLS_RESCAN_DEFAULT_S;
 	c->tls = false;	/* OpenSSL probes cost nginx 2-4x CPU per request here (BENCHMARKS.md) */
 }
 
@@ -163,6 +166,7 @@ static const struct {
 	{ "dns_timeout_ms", offsetof(struct ra_config, dns_timeout_ms), 1, DNS_TIMEOUT_MAX_MS },
 	{ "dns_top_names", offsetof(struct ra_config, dns_top_names), 0, DNS_TOP_NAMES_MAX },
 	{ "dns_max_flows", offsetof(struct ra_config, dns_max_flows), 1, MAX_FLOWS_LIMIT },
+	{ "tls_rescan_s", offsetof(struct ra_config, tls_rescan_s), 0, TLS_RESCAN_MAX_S },
 };
 
 int config__set(struct ra_config *c, const char *key, const char *val, const char *src,

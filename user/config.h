@@ -41,6 +41,7 @@ struct ra_config {
 	bool tls;			/* HTTP over TLS (OpenSSL uprobes) */
 	char tls_libs[CONFIG_TLS_LIBS_MAX][CONFIG_PATH_MAX];	/* more libssl files */
 	__u32 ntls_libs;
+	__u32 tls_rescan_s;		/* look for new libssl files this often; 0: never */
 };
 
 /* Defaults: ports of the apiserver (6443, 443), etcd (2379), kubelet (10250), DNS (53);

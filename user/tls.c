@@ -6,8 +6,10 @@
  * Uprobes attach to a library file (its inode), so one attachment serves
  * every process that maps it, those running now and those started later.
  * The libraries are: the ones mapped by running processes (/proc/PID/maps,
- * opened through /proc/PID/root so a container's own libssl is found), the
- * distribution's usual paths, and any the configuration names.
+ * opened through /proc/PID/root so a container's own libssl is found), at
+ * start and every tls_rescan_s seconds, the distribution's usual paths, and
+ * any the configuration names. A process that maps a new libssl is counted
+ * from the rescan on: its earlier calls are not seen.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -139,6 +141,12 @@ int tls__attach(struct agent *a)
 	if (!t->nlibs)
 		pr_warn("no OpenSSL library found to probe: HTTP over TLS is not counted\n");
 	return 0;
+}
+
+void tls__rescan(struct agent *a)
+{
+	if (a->tls)
+		scan_procs(a, a->tls);
 }
 
 void tls__free(struct tls_state *t)

@@ -11,6 +11,7 @@ closes; the TCP byte counters of the same flows exceed the plaintext by the
 TLS overhead only."""
 import collections
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,26 +21,47 @@ from ralib import (Agent, Cgroups, Check, Procs, access_log_full, require, requi
                    start_nginx, tmpdir, value, www_files)
 
 PORT, AGENT_PORT = 18443, 19476
-CLIENTS = {"a": "127.0.0.1", "b": "127.0.0.2"}
+CLIENTS = {"a": "127.0.0.1", "b": "127.0.0.2", "c": "127.0.0.3"}
+LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 
 
 def main():
     require_root()
     require("nginx", "curl", "openssl", "promtool")
-    chk, procs, cg = Check(), Procs(), Cgroups("srv", "a", "b")
+    chk, procs, cg = Check(), Procs(), Cgroups("srv", "a", "b", "c")
     try:
         with tmpdir() as d:
             www_files(d, small=1000, big=200000)
             with open(os.path.join(d, "body"), "wb") as f:
                 f.write(os.urandom(5000))
             start_nginx(procs, d, PORT, cg.path("srv"), tls=True, keepalive=65)
-            agent = Agent(procs, ["--port", str(PORT), "--tls", "on"], AGENT_PORT, os.path.join(d, "agent.log"), cg.base)
+            agent = Agent(procs, ["--port", str(PORT), "--tls", "on", "--tls-rescan-s", "1"], AGENT_PORT,
+                          os.path.join(d, "agent.log"), cg.base)
             url = f"https://localhost:{PORT}"
 
-            def curl(c, *args):
+            def curl(c, *args, env=None):
                 p = procs.run(["curl", "-sSk", "--interface", CLIENTS[c], "-o", "/dev/null"] + list(args),
-                              cg.path(c), stdout=subprocess.DEVNULL)
+                              cg.path(c), stdout=subprocess.DEVNULL, env=env)
                 chk.true(f"curl {' '.join(args)[:60]} ran", p.returncode == 0)
+
+            # A libssl that appears after the agent started (a new container's
+            # own copy): found by the rescan once a process maps it.
+            probed = value(agent.samples(), "reqacct_tls_libraries_probed")
+            libdir = os.path.join(d, "lib")
+            os.makedirs(libdir)
+            shutil.copy(LIBSSL, libdir)
+            procs.start([sys.executable, "-c", "import ctypes, time; "
+                         f"ctypes.CDLL('{libdir}/libssl.so.3'); time.sleep(120)"], cg.path("c"))
+            end = time.time() + 10
+            while value(agent.samples(), "reqacct_tls_libraries_probed") <= probed and time.time() < end:
+                time.sleep(0.2)
+            chk.eq("a new libssl is probed after a rescan",
+                   value(agent.samples(), "reqacct_tls_libraries_probed"), probed + 1)
+            env = dict(os.environ, LD_LIBRARY_PATH=libdir)
+            ldd = subprocess.run(["ldd", "/usr/bin/curl"], env=env, capture_output=True, text=True).stdout
+            chk.true("curl in cgroup c loads the new copy", f"{libdir}/libssl.so.3" in ldd, ldd)
+            for _ in range(2):
+                curl("c", url + "/small", env=env)
 
             for _ in range(3):	# a connection each
                 curl("a", url + "/small")
@@ -51,7 +73,7 @@ def main():
             time.sleep(0.5)	# nginx writes its log line after the response
             log = access_log_full(d)
             s = agent.samples()
-            chk.eq("nginx logged every request", len(log), 9)
+            chk.eq("nginx logged every request", len(log), 11)
             for c, addr in CLIENTS.items():
                 want = collections.defaultdict(lambda: [0, 0, 0])
                 for a, req, sent, status, method in log:
