@@ -53,6 +53,7 @@ static void usage(FILE *f)
 		"                          uprobes, see BENCHMARKS.md; Linux 6.3+)\n"
 		"      --tls-lib PATH      another libssl file to probe; repeat for more\n"
 		"      --tls-rescan-s N    look for new libssl files every N s (default 10; 0: never)\n"
+		"      --tls-comm NAME     probe OpenSSL only in processes with this comm; repeat\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -81,6 +82,7 @@ static const struct option opts[] = {
 	{ "tls", required_argument, NULL, 'S' },
 	{ "tls-lib", required_argument, NULL, 'L' },
 	{ "tls-rescan-s", required_argument, NULL, 'R' },
+	{ "tls-comm", required_argument, NULL, 'C' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -100,6 +102,7 @@ static const struct { int opt; const char *key; } lists[] = {
 	{ 'p', "ports" },
 	{ 'P', "dns_ports" },
 	{ 'L', "tls_libs" },
+	{ 'C', "tls_comms" },
 };
 #define NLISTS (sizeof(lists) / sizeof(lists[0]))
 

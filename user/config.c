@@ -100,6 +100,35 @@ static int parse_paths(struct ra_config *c, const char *val, const char *src, ch
 	return rc;
 }
 
+/* "nginx, curl": process names (comm, at most 15 bytes) separated by commas
+ * or blanks. */
+static int parse_comms(struct ra_config *c, const char *val, const char *src, char *err,
+		       size_t errlen)
+{
+	char *buf = strdup(val), *save, *tok;
+	__u32 n = 0;
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (tok = strtok_r(buf, ", \t", &save); tok && !rc; tok = strtok_r(NULL, ", \t", &save)) {
+		if (strlen(tok) >= sizeof(c->tls_comms[0]))
+			rc = fail(err, errlen, "%s: process name '%.32s' longer than %zu bytes", src,
+				  tok, sizeof(c->tls_comms[0]) - 1);
+		else if (n == CONFIG_TLS_LIBS_MAX)
+			rc = fail(err, errlen, "%s: more than %d process names", src,
+				  CONFIG_TLS_LIBS_MAX);
+		else
+			strcpy(c->tls_comms[n++], tok);
+	}
+	if (!rc && !n)
+		rc = fail(err, errlen, "%s: empty process name list", src);
+	if (!rc)
+		c->ntls_comms = n;
+	free(buf);
+	return rc;
+}
+
 int config__parse_listen(const char *s, char *host, size_t hostlen, __u16 *port)
 {
 	const char *colon;
@@ -202,6 +231,8 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 		*(key[0] == 'd' ? &c->dns : &c->tls) = !strcmp(val, "on");
 	} else if (!strcmp(key, "tls_libs") || !strcmp(key, "tls_lib")) {
 		return parse_paths(c, val, src, err, errlen);
+	} else if (!strcmp(key, "tls_comms") || !strcmp(key, "tls_comm")) {
+		return parse_comms(c, val, src, err, errlen);
 	} else if (!strcmp(key, "hook")) {
 		for (n = 0; n < sizeof(hook_names) / sizeof(hook_names[0]); n++)
 			if (!strcmp(val, hook_names[n]))

@@ -42,6 +42,8 @@ struct ra_config {
 	char tls_libs[CONFIG_TLS_LIBS_MAX][CONFIG_PATH_MAX];	/* more libssl files */
 	__u32 ntls_libs;
 	__u32 tls_rescan_s;		/* look for new libssl files this often; 0: never */
+	char tls_comms[CONFIG_TLS_LIBS_MAX][16];	/* probe only these processes */
+	__u32 ntls_comms;
 };
 
 /* Defaults: ports of the apiserver (6443, 443), etcd (2379), kubelet (10250), DNS (53);

@@ -26,8 +26,6 @@
 #include "prom.h"
 #include "reqacct.skel.h"
 
-#define TLS_LIBS_MAX 64	/* distinct libssl files probed */
-
 /* Where distributions put libssl (Debian/Ubuntu multiarch, RHEL, Alpine). */
 static const char *const default_libs[] = {
 	"/usr/lib/x86_64-linux-gnu/libssl.so.3", "/usr/lib/x86_64-linux-gnu/libssl.so.1.1",
@@ -37,22 +35,57 @@ static const char *const default_libs[] = {
 
 /* The functions probed: entry program, and every one shares ra_ssl_ret. */
 #define TLS_FUNCS 4
+#define TLS_TARGETS_MAX 256	/* (library, process) pairs probed */
 
-struct tls_lib {
+/*
+ * What is probed: a library file for every process (pid -1), or, when
+ * tls_comms selects processes, a library file for one process, named by
+ * pid and start time (so a reused pid is a different process).
+ */
+struct tls_target {
 	dev_t dev;
 	ino_t ino;
+	int pid;
+	unsigned long long start;	/* /proc/PID/stat field 22 */
 	char path[PATH_MAX];
-	int probes;		/* functions attached (entry and return) */
-};
-
-struct tls_state {
-	struct tls_lib libs[TLS_LIBS_MAX];
-	int nlibs;
-	struct bpf_link *links[TLS_LIBS_MAX * TLS_FUNCS * 2];
+	struct bpf_link *links[TLS_FUNCS * 2];
 	int nlinks;
 };
 
-static void attach_lib(struct agent *a, struct tls_state *t, const char *path)
+struct tls_state {
+	struct tls_target t[TLS_TARGETS_MAX];
+	int n;
+	int nlibs;		/* distinct library files among the targets */
+	bool full_logged;
+};
+
+/* The start time of a process (clock ticks since boot), 0 if it is gone. */
+static unsigned long long proc_start(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			  "%*d %*d %llu", &start) != 1)
+		start = 0;
+	fclose(f);
+	return start;
+}
+
+static void detach(struct tls_target *t)
+{
+	for (int i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
+}
+
+static void attach_lib(struct agent *a, struct tls_state *ts, const char *path, int pid)
 {
 	struct reqacct_bpf *s = a->skel;
 	const struct {
@@ -62,39 +95,77 @@ static void attach_lib(struct agent *a, struct tls_state *t, const char *path)
 		{ "SSL_write", s->progs.ra_ssl_write }, { "SSL_write_ex", s->progs.ra_ssl_write_ex },
 		{ "SSL_read", s->progs.ra_ssl_read }, { "SSL_read_ex", s->progs.ra_ssl_read_ex },
 	};
-	struct tls_lib *lib;
+	unsigned long long start = pid > 0 ? proc_start(pid) : 0;
+	struct tls_target *t;
+	bool new_lib = true;
 	struct stat st;
 
-	if (stat(path, &st) || !S_ISREG(st.st_mode) || t->nlibs == TLS_LIBS_MAX)
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || (pid > 0 && !start))
 		return;
-	for (int i = 0; i < t->nlibs; i++)
-		if (t->libs[i].dev == st.st_dev && t->libs[i].ino == st.st_ino)
+	for (int i = 0; i < ts->n; i++) {
+		if (ts->t[i].dev != st.st_dev || ts->t[i].ino != st.st_ino)
+			continue;
+		new_lib = false;
+		if (ts->t[i].pid == pid && ts->t[i].start == start)
 			return;
-	lib = &t->libs[t->nlibs];
-	*lib = (struct tls_lib){ .dev = st.st_dev, .ino = st.st_ino };
-	snprintf(lib->path, sizeof(lib->path), "%s", path);
+	}
+	if (ts->n == TLS_TARGETS_MAX) {
+		if (!ts->full_logged)
+			pr_warn("more than %d OpenSSL targets: %s of pid %d and later ones not probed\n",
+				TLS_TARGETS_MAX, path, pid);
+		ts->full_logged = true;
+		return;
+	}
+	t = &ts->t[ts->n];
+	*t = (struct tls_target){ .dev = st.st_dev, .ino = st.st_ino, .pid = pid, .start = start };
+	snprintf(t->path, sizeof(t->path), "%s", path);
 	for (int f = 0; f < TLS_FUNCS; f++) {
 		for (int ret = 0; ret <= 1; ret++) {
 			LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = funcs[f].func, .retprobe = ret);
 			struct bpf_link *l;
 
 			l = bpf_program__attach_uprobe_opts(ret ? s->progs.ra_ssl_ret : funcs[f].prog,
-							    -1, path, 0, &opts);
+							    pid, path, 0, &opts);
 			if (!l) {	/* SSL_*_ex appeared in OpenSSL 1.1.1 */
 				pr_debug("%s: %s: not probed: %s\n", path, funcs[f].func, strerror(errno));
 				break;
 			}
 			t->links[t->nlinks++] = l;
-			lib->probes += ret;
 		}
 	}
-	if (lib->probes) {
-		t->nlibs++;
-		pr_info("probing OpenSSL in %s (%d functions)\n", path, lib->probes);
-	}
+	if (!t->nlinks)
+		return;
+	ts->n++;
+	ts->nlibs += new_lib;
+	if (pid > 0)
+		pr_info("probing OpenSSL in %s for pid %d (%d probes)\n", path, pid, t->nlinks);
+	else
+		pr_info("probing OpenSSL in %s (%d probes)\n", path, t->nlinks);
 }
 
-/* Libraries mapped by running processes, through their own root. */
+/* Is a process selected by tls_comms (all are when it is empty)? */
+static bool selected(struct agent *a, const char *pid)
+{
+	char path[300], comm[32] = "";
+	FILE *f;
+
+	if (!a->cfg.ntls_comms)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(comm, sizeof(comm), f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+	for (__u32 i = 0; i < a->cfg.ntls_comms; i++)
+		if (!strcmp(comm, a->cfg.tls_comms[i]))
+			return true;
+	return false;
+}
+
+/* Libraries mapped by running processes, through their own root; with
+ * tls_comms, probed for the selected processes only. */
 static void scan_procs(struct agent *a, struct tls_state *t)
 {
 	DIR *proc = opendir("/proc");
@@ -104,7 +175,7 @@ static void scan_procs(struct agent *a, struct tls_state *t)
 		char maps[300], line[PATH_MAX + 128], path[PATH_MAX + 300];
 		FILE *f;
 
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || !selected(a, de->d_name))
 			continue;
 		snprintf(maps, sizeof(maps), "/proc/%s/maps", de->d_name);
 		f = fopen(maps, "re");
@@ -117,13 +188,38 @@ static void scan_procs(struct agent *a, struct tls_state *t)
 			if (strstr(p, " (deleted)"))
 				continue;
 			snprintf(path, sizeof(path), "/proc/%s/root%s", de->d_name, p);
-			attach_lib(a, t, path);
+			attach_lib(a, t, path, a->cfg.ntls_comms ? atoi(de->d_name) : -1);
 		}
 		if (f)
 			fclose(f);
 	}
 	if (proc)
 		closedir(proc);
+}
+
+/* Forget the targets of processes that exited (or whose pid was reused). */
+static void reap(struct tls_state *ts)
+{
+	int i = 0;
+
+	while (i < ts->n) {
+		struct tls_target *t = &ts->t[i];
+
+		if (t->pid <= 0 || proc_start(t->pid) == t->start) {
+			i++;
+			continue;
+		}
+		detach(t);
+		ts->t[i] = ts->t[--ts->n];
+	}
+	ts->nlibs = 0;
+	for (i = 0; i < ts->n; i++) {
+		bool seen = false;
+
+		for (int j = 0; j < i && !seen; j++)
+			seen = ts->t[j].dev == ts->t[i].dev && ts->t[j].ino == ts->t[i].ino;
+		ts->nlibs += !seen;
+	}
 }
 
 int tls__attach(struct agent *a)
@@ -133,28 +229,32 @@ int tls__attach(struct agent *a)
 	if (!t)
 		return -ENOMEM;
 	a->tls = t;
-	for (size_t i = 0; i < sizeof(default_libs) / sizeof(default_libs[0]); i++)
-		attach_lib(a, t, default_libs[i]);
-	for (__u32 i = 0; i < a->cfg.ntls_libs; i++)
-		attach_lib(a, t, a->cfg.tls_libs[i]);
+	if (!a->cfg.ntls_comms) {	/* whole files: every process, now and later */
+		for (size_t i = 0; i < sizeof(default_libs) / sizeof(default_libs[0]); i++)
+			attach_lib(a, t, default_libs[i], -1);
+		for (__u32 i = 0; i < a->cfg.ntls_libs; i++)
+			attach_lib(a, t, a->cfg.tls_libs[i], -1);
+	}
 	scan_procs(a, t);
-	if (!t->nlibs)
+	if (!t->n && !a->cfg.ntls_comms)
 		pr_warn("no OpenSSL library found to probe: HTTP over TLS is not counted\n");
 	return 0;
 }
 
 void tls__rescan(struct agent *a)
 {
-	if (a->tls)
-		scan_procs(a, a->tls);
+	if (!a->tls)
+		return;
+	reap(a->tls);
+	scan_procs(a, a->tls);
 }
 
 void tls__free(struct tls_state *t)
 {
 	if (!t)
 		return;
-	for (int i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
+	for (int i = 0; i < t->n; i++)
+		detach(&t->t[i]);
 	free(t);
 }
 

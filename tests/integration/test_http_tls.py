@@ -108,6 +108,18 @@ def main():
             r = subprocess.run(["promtool", "check", "metrics"], input=agent.text(), capture_output=True,
                                text=True)
             chk.true("promtool check metrics passes", r.returncode == 0, r.stdout + r.stderr)
+
+            print("OpenSSL probed in selected processes only (--tls-comm nginx):")
+            procs.stop(agent.p)
+            sel = Agent(procs, ["--port", str(PORT), "--tls", "on", "--tls-comm", "nginx"], AGENT_PORT + 1,
+                        os.path.join(d, "agent-sel.log"), cg.base)
+            curl("a", url + "/small")
+            s = sel.samples()
+            chk.eq("nginx's request is counted", value(s, "reqacct_http_requests_total", role="server",
+                                                       comm="nginx", peer=CLIENTS["a"]), 1)
+            chk.eq("curl's is not (not selected)", value(s, "reqacct_http_requests_total", role="client"), 0)
+            chk.eq("its TCP bytes still are", value(s, "reqacct_tcp_connections_total", role="client",
+                                                    cgroup=cg.label("a")), 1)
     finally:
         procs.stop_all()
         cg.remove()

@@ -75,6 +75,10 @@ static const struct {
 	{ "dns neither on nor off", "dns = yes\n", "f:1: bad dns 'yes' (want on or off)" },
 	{ "too many DNS ports", "dns_ports = 53 5353 8053 9053 10053\n", "f:1: more than 4 ports" },
 	{ "DNS timeout zero", "dns_timeout_ms = 0\n", "f:1: bad dns_timeout_ms '0' (want 1-600000)" },
+	{ "tls neither on nor off", "tls = 1\n", "f:1: bad tls '1' (want on or off)" },
+	{ "relative libssl path", "tls_libs = libssl.so.3\n", "f:1: 'libssl.so.3' is not an absolute path" },
+	{ "process name too long", "tls_comms = nginx, abcdefghijklmnopq\n",
+	  "f:1: process name 'abcdefghijklmnopq' longer than 15 bytes" },
 	{ "top names too many", "\ndns_top_names = 1001\n", "f:2: bad dns_top_names '1001' (want 0-1000)" },
 };
 
