@@ -176,32 +176,45 @@ static bool read_ptr(const struct elfbin *b, __u64 va, __u64 *val)
 
 /* ---- ELF structure ---- */
 
+/* A header table (what: "program header" or "section header") of n entries
+ * of entsize bytes at off lies within the file; if want, entries have that
+ * size. 0 or -EINVAL with a message. */
+static int table_in_file(const struct elfbin *b, const char *what, __u64 off, __u64 n,
+			 __u64 entsize, __u64 want, char *err, size_t errlen)
+{
+	if (want && entsize != want)
+		return fail(err, errlen, -EINVAL, "%s: %s entries of %llu bytes (want %llu)",
+			    b->name, what, (unsigned long long)entsize, (unsigned long long)want);
+	if (in_file(b, off, n * entsize))
+		return 0;
+	return fail(err, errlen, -EINVAL,
+		    "%s: %s table (%llu x %llu bytes at 0x%llx) runs past the end of the file "
+		    "(%zu bytes): truncated?",
+		    b->name, what, (unsigned long long)n, (unsigned long long)entsize,
+		    (unsigned long long)off, b->size);
+}
+
 static int load_segments(struct elfbin *b, char *err, size_t errlen)
 {
 	GElf_Ehdr eh;
 	size_t phnum;
+	int rc;
 
 	if (!gelf_getehdr(b->elf, &eh))
 		return fail(err, errlen, -EINVAL, "%s: bad ELF header: %s", b->name,
 			    elf_errmsg(-1));
 	/* Bounds from the header itself first: libelf's messages say less. */
 	if (eh.e_phnum && eh.e_phnum != PN_XNUM &&
-	    !in_file(b, eh.e_phoff, (__u64)eh.e_phnum * eh.e_phentsize))
-		return fail(err, errlen, -EINVAL,
-			    "%s: program header table (%u x %u bytes at 0x%llx) runs past the end "
-			    "of the file (%zu bytes): truncated?",
-			    b->name, eh.e_phnum, eh.e_phentsize, (unsigned long long)eh.e_phoff,
-			    b->size);
+	    (rc = table_in_file(b, "program header", eh.e_phoff, eh.e_phnum, eh.e_phentsize, 0,
+				err, errlen)))
+		return rc;
 	if (elf_getphdrnum(b->elf, &phnum))
 		return fail(err, errlen, -EINVAL, "%s: bad program header count: %s", b->name,
 			    elf_errmsg(-1));
-	if (phnum && (eh.e_phentsize != gelf_fsize(b->elf, ELF_T_PHDR, 1, EV_CURRENT) ||
-		      !in_file(b, eh.e_phoff, (__u64)phnum * eh.e_phentsize)))
-		return fail(err, errlen, -EINVAL,
-			    "%s: program header table (%zu x %u bytes at 0x%llx) runs past the end "
-			    "of the file (%zu bytes)",
-			    b->name, phnum, eh.e_phentsize, (unsigned long long)eh.e_phoff,
-			    b->size);
+	if (phnum && (rc = table_in_file(b, "program header", eh.e_phoff, phnum, eh.e_phentsize,
+					 gelf_fsize(b->elf, ELF_T_PHDR, 1, EV_CURRENT), err,
+					 errlen)))
+		return rc;
 	b->segs = calloc(phnum ? phnum : 1, sizeof(*b->segs));
 	if (!b->segs)
 		return fail(err, errlen, -ENOMEM, "%s: out of memory", b->name);
@@ -244,30 +257,24 @@ static int load_sections(struct elfbin *b, char *err, size_t errlen)
 	size_t shnum, shstrndx;
 	Elf_Scn *scn = NULL;
 	GElf_Ehdr eh;
+	int rc;
 
 	if (!gelf_getehdr(b->elf, &eh))
 		return fail(err, errlen, -EINVAL, "%s: bad ELF header: %s", b->name,
 			    elf_errmsg(-1));
 	/* e_shnum 0 with e_shoff set: the count is in section 0 (extended numbering) */
 	if (eh.e_shoff &&
-	    !in_file(b, eh.e_shoff, (__u64)(eh.e_shnum ? eh.e_shnum : 1) * eh.e_shentsize))
-		return fail(err, errlen, -EINVAL,
-			    "%s: section header table (%u x %u bytes at 0x%llx) runs past the end "
-			    "of the file (%zu bytes): truncated?",
-			    b->name, eh.e_shnum, eh.e_shentsize, (unsigned long long)eh.e_shoff,
-			    b->size);
+	    (rc = table_in_file(b, "section header", eh.e_shoff, eh.e_shnum ? eh.e_shnum : 1,
+				eh.e_shentsize, 0, err, errlen)))
+		return rc;
 	if (elf_getshdrnum(b->elf, &shnum))
 		return fail(err, errlen, -EINVAL, "%s: bad section header count: %s", b->name,
 			    elf_errmsg(-1));
 	if (!shnum)
 		return 0; /* no section headers: segments are enough */
-	if (eh.e_shentsize != gelf_fsize(b->elf, ELF_T_SHDR, 1, EV_CURRENT) ||
-	    !in_file(b, eh.e_shoff, (__u64)shnum * eh.e_shentsize))
-		return fail(err, errlen, -EINVAL,
-			    "%s: section header table (%zu x %u bytes at 0x%llx) runs past the end "
-			    "of the file (%zu bytes): truncated?",
-			    b->name, shnum, eh.e_shentsize, (unsigned long long)eh.e_shoff,
-			    b->size);
+	if ((rc = table_in_file(b, "section header", eh.e_shoff, shnum, eh.e_shentsize,
+				gelf_fsize(b->elf, ELF_T_SHDR, 1, EV_CURRENT), err, errlen)))
+		return rc;
 	if (elf_getshdrstrndx(b->elf, &shstrndx))
 		return fail(err, errlen, -EINVAL, "%s: bad section name table index: %s", b->name,
 			    elf_errmsg(-1));
