@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* config.c - configuration file and option values (see config.h). */
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,57 +75,37 @@ static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigne
 	return 0;
 }
 
-/* "/a/libssl.so.3 /b/libssl.so.1.1": absolute paths separated by blanks. */
-static int parse_paths(struct ra_config *c, const char *val, const char *src, char *err,
-		       size_t errlen)
+/*
+ * A list of words separated by any of seps into at most max strings of
+ * width bytes at dst (count in *n): libssl paths ("/a/libssl.so.3
+ * /b/libssl.so.1.1", absolute) or process names ("nginx, curl"). what and
+ * whats name one element and several in errors.
+ */
+static int parse_words(char *dst, size_t width, __u32 max, __u32 *n, const char *seps,
+		       bool absolute, const char *what, const char *whats, const char *val,
+		       const char *src, char *err, size_t errlen)
 {
 	char *buf = strdup(val), *save, *tok;
-	__u32 n = 0;
+	__u32 k = 0;
 	int rc = 0;
 
 	if (!buf)
 		return -ENOMEM;
-	for (tok = strtok_r(buf, " \t", &save); tok && !rc; tok = strtok_r(NULL, " \t", &save)) {
-		if (tok[0] != '/' || strlen(tok) >= CONFIG_PATH_MAX)
+	for (tok = strtok_r(buf, seps, &save); tok && !rc; tok = strtok_r(NULL, seps, &save)) {
+		if (absolute && tok[0] != '/')
 			rc = fail(err, errlen, "%s: '%.64s' is not an absolute path", src, tok);
-		else if (n == CONFIG_TLS_LIBS_MAX)
-			rc = fail(err, errlen, "%s: more than %d libraries", src, CONFIG_TLS_LIBS_MAX);
+		else if (strlen(tok) >= width)
+			rc = fail(err, errlen, "%s: %s '%.32s' longer than %zu bytes", src, what, tok,
+				  width - 1);
+		else if (k == max)
+			rc = fail(err, errlen, "%s: more than %u %s", src, max, whats);
 		else
-			strcpy(c->tls_libs[n++], tok);
+			strcpy(dst + k++ * width, tok);
 	}
-	if (!rc && !n)
-		rc = fail(err, errlen, "%s: empty library list", src);
+	if (!rc && !k)
+		rc = fail(err, errlen, "%s: empty %s list", src, what);
 	if (!rc)
-		c->ntls_libs = n;
-	free(buf);
-	return rc;
-}
-
-/* "nginx, curl": process names (comm, at most 15 bytes) separated by commas
- * or blanks. */
-static int parse_comms(struct ra_config *c, const char *val, const char *src, char *err,
-		       size_t errlen)
-{
-	char *buf = strdup(val), *save, *tok;
-	__u32 n = 0;
-	int rc = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	for (tok = strtok_r(buf, ", \t", &save); tok && !rc; tok = strtok_r(NULL, ", \t", &save)) {
-		if (strlen(tok) >= sizeof(c->tls_comms[0]))
-			rc = fail(err, errlen, "%s: process name '%.32s' longer than %zu bytes", src,
-				  tok, sizeof(c->tls_comms[0]) - 1);
-		else if (n == CONFIG_TLS_LIBS_MAX)
-			rc = fail(err, errlen, "%s: more than %d process names", src,
-				  CONFIG_TLS_LIBS_MAX);
-		else
-			strcpy(c->tls_comms[n++], tok);
-	}
-	if (!rc && !n)
-		rc = fail(err, errlen, "%s: empty process name list", src);
-	if (!rc)
-		c->ntls_comms = n;
+		*n = k;
 	free(buf);
 	return rc;
 }
@@ -230,9 +211,13 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 			return fail(err, errlen, "%s: bad %s '%s' (want on or off)", src, key, val);
 		*(key[0] == 'd' ? &c->dns : &c->tls) = !strcmp(val, "on");
 	} else if (!strcmp(key, "tls_libs") || !strcmp(key, "tls_lib")) {
-		return parse_paths(c, val, src, err, errlen);
+		return parse_words(c->tls_libs[0], sizeof(c->tls_libs[0]), CONFIG_TLS_LIBS_MAX,
+				   &c->ntls_libs, " \t", true, "library", "libraries", val, src, err,
+				   errlen);
 	} else if (!strcmp(key, "tls_comms") || !strcmp(key, "tls_comm")) {
-		return parse_comms(c, val, src, err, errlen);
+		return parse_words(c->tls_comms[0], sizeof(c->tls_comms[0]), CONFIG_TLS_LIBS_MAX,
+				   &c->ntls_comms, ", \t", false, "process name", "process names", val,
+				   src, err, errlen);
 	} else if (!strcmp(key, "hook")) {
 		for (n = 0; n < sizeof(hook_names) / sizeof(hook_names[0]); n++)
 			if (!strcmp(val, hook_names[n]))
