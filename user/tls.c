@@ -55,7 +55,8 @@ struct tls_target {
 struct tls_state {
 	struct tls_target t[TLS_TARGETS_MAX];
 	int n;
-	int nlibs;		/* distinct library files among the targets */
+	int nlibs;		/* count_libs(), set by the main thread after each scan,
+				 * read by the scrape thread */
 	bool full_logged;
 };
 
@@ -97,16 +98,13 @@ static void attach_lib(struct agent *a, struct tls_state *ts, const char *path, 
 	};
 	unsigned long long start = pid > 0 ? proc_start(pid) : 0;
 	struct tls_target *t;
-	bool new_lib = true;
 	struct stat st;
 
 	if (stat(path, &st) || !S_ISREG(st.st_mode) || (pid > 0 && !start))
 		return;
 	for (int i = 0; i < ts->n; i++) {
-		if (ts->t[i].dev != st.st_dev || ts->t[i].ino != st.st_ino)
-			continue;
-		new_lib = false;
-		if (ts->t[i].pid == pid && ts->t[i].start == start)
+		if (ts->t[i].dev == st.st_dev && ts->t[i].ino == st.st_ino && ts->t[i].pid == pid &&
+		    ts->t[i].start == start)
 			return;
 	}
 	if (ts->n == TLS_TARGETS_MAX) {
@@ -136,7 +134,6 @@ static void attach_lib(struct agent *a, struct tls_state *ts, const char *path, 
 	if (!t->nlinks)
 		return;
 	ts->n++;
-	ts->nlibs += new_lib;
 	if (pid > 0)
 		pr_info("probing OpenSSL in %s for pid %d (%d probes)\n", path, pid, t->nlinks);
 	else
@@ -212,14 +209,21 @@ static void reap(struct tls_state *ts)
 		detach(t);
 		ts->t[i] = ts->t[--ts->n];
 	}
-	ts->nlibs = 0;
-	for (i = 0; i < ts->n; i++) {
+}
+
+/* Distinct library files among the targets. */
+static int count_libs(const struct tls_state *ts)
+{
+	int n = 0;
+
+	for (int i = 0; i < ts->n; i++) {
 		bool seen = false;
 
 		for (int j = 0; j < i && !seen; j++)
 			seen = ts->t[j].dev == ts->t[i].dev && ts->t[j].ino == ts->t[i].ino;
-		ts->nlibs += !seen;
+		n += !seen;
 	}
+	return n;
 }
 
 int tls__attach(struct agent *a)
@@ -236,6 +240,7 @@ int tls__attach(struct agent *a)
 			attach_lib(a, t, a->cfg.tls_libs[i], -1);
 	}
 	scan_procs(a, t);
+	t->nlibs = count_libs(t);
 	if (!t->n && !a->cfg.ntls_comms)
 		pr_warn("no OpenSSL library found to probe: HTTP over TLS is not counted\n");
 	return 0;
@@ -247,6 +252,7 @@ void tls__rescan(struct agent *a)
 		return;
 	reap(a->tls);
 	scan_procs(a, a->tls);
+	a->tls->nlibs = count_libs(a->tls);
 }
 
 void tls__free(struct tls_state *t)
@@ -306,7 +312,7 @@ static void row_labels(const struct http_row *r, struct prom_label *l)
 
 #define HTTP_LABELS (FLOW_LABELS + 2)
 
-void tls__collect(struct agent *a, struct prom_buf *b, __u32 *nflows)
+void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e)
 {
 	__u32 max = bpf_map__max_entries(a->skel->maps.ra_http_flows), n = 0;
 	struct ra_http_key *keys = calloc(max, sizeof(*keys));
@@ -329,12 +335,11 @@ void tls__collect(struct agent *a, struct prom_buf *b, __u32 *nflows)
 	};
 	size_t nr = 0;
 
-	*nflows = 0;
 	if (!keys || !vals || !pcpu || !r ||
 	    dump_hash(bpf_map__fd(a->skel->maps.ra_http_flows), sizeof(*keys), sizeof(*vals), max,
 		      keys, vals, &n))
 		goto out;
-	*nflows = n;
+	e->http_flows = n;
 	for (__u32 i = 0; i < n; i++, nr++) {
 		r[nr].k = keys[i];
 		r[nr].v = vals[i];
