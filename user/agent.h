@@ -72,14 +72,18 @@ void dns__free(struct dns_state *d);
 void dns__sweep(struct agent *a);
 /* Queries awaiting an answer at the last sweep (entries of ra_dns_pending). */
 __u32 dns__pending(struct agent *a);
-void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows);
+/* Entries of maps that a collection reads anyway, for the self-metrics. */
+struct map_entries {
+	__u32 dns_flows, dns_names, http_flows;
+};
+void dns__collect(struct agent *a, struct prom_buf *b, struct map_entries *e);
 
 /* HTTP over TLS (tls.c): probe the OpenSSL libraries found; families. */
 int tls__attach(struct agent *a);
 /* Probe libssl files mapped by processes started since (new containers). */
 void tls__rescan(struct agent *a);
 void tls__free(struct tls_state *t);
-void tls__collect(struct agent *a, struct prom_buf *b, __u32 *nflows);
+void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e);
 
 /* Record owners of listening sockets that predate the agent (listeners.c).
  * Returns the number of listeners written, or -errno. */

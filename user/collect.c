@@ -280,7 +280,7 @@ static __u32 count_entries(int fd, size_t ksz)
 }
 
 static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u32 noverflow,
-			  __u32 ndns, __u32 nhttp)
+			  const struct map_entries *e)
 {
 	struct reqacct_bpf *s = a->skel;
 	const struct {
@@ -294,15 +294,14 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		  count_entries(bpf_map__fd(s->maps.ra_listeners), sizeof(struct ra_listener_key)) },
 		{ "ra_ports", s->maps.ra_ports, a->cfg.nports },
 		{ "ra_stats", s->maps.ra_stats, RA_STAT_MAX },
-		{ "ra_dns_flows", s->maps.ra_dns_flows, ndns },
+		{ "ra_dns_flows", s->maps.ra_dns_flows, e->dns_flows },
 		{ "ra_dns_pending", s->maps.ra_dns_pending, dns__pending(a) },
-		{ "ra_http_flows", s->maps.ra_http_flows, nhttp },
+		{ "ra_http_flows", s->maps.ra_http_flows, e->http_flows },
 		{ "ra_http_conns", s->maps.ra_http_conns,
 		  count_entries(bpf_map__fd(s->maps.ra_http_conns), sizeof(__u64)) },
 		{ "ra_tls_ssl", s->maps.ra_tls_ssl,
 		  count_entries(bpf_map__fd(s->maps.ra_tls_ssl), sizeof(struct ra_tls_ssl_key)) },
-		{ "ra_dns_names", s->maps.ra_dns_names,
-		  count_entries(bpf_map__fd(s->maps.ra_dns_names), sizeof(struct ra_dns_name_key)) },
+		{ "ra_dns_names", s->maps.ra_dns_names, e->dns_names },
 	};
 	static const struct {
 		const char *map, *reason;
@@ -411,7 +410,7 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 	struct timespec t0, t1;
 	struct flow *f;
 	size_t n, nflows = 0;
-	__u32 ndns = 0, nhttp = 0;
+	struct map_entries e = {};
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	f = read_flows(a, &n);
@@ -419,10 +418,10 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 		nflows += strcmp(f[i].n.peer, PEER_OVERFLOW) != 0;
 	tcp_families(b, f, n);
 	if (a->cfg.dns)
-		dns__collect(a, b, &ndns);
+		dns__collect(a, b, &e);
 	if (a->cfg.tls)
-		tls__collect(a, b, &nhttp);
-	self_families(a, b, nflows, n - nflows, ndns, nhttp);
+		tls__collect(a, b, &e);
+	self_families(a, b, nflows, n - nflows, &e);
 	free(f);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	a->last_scrape_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;

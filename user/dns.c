@@ -316,7 +316,8 @@ static void names_rank(struct dns_state *d, struct name_row *r, size_t n, __u32 
 	}
 }
 
-static void names_collect(struct agent *a, struct prom_buf *b)
+/* The name families; returns the entries of ra_dns_names. */
+static __u32 names_collect(struct agent *a, struct prom_buf *b)
 {
 	struct dns_state *d = a->dns;
 	__u32 max = bpf_map__max_entries(a->skel->maps.ra_dns_names), n = 0;
@@ -381,6 +382,7 @@ out:
 	free(keys);
 	free(vals);
 	free(r);
+	return n;
 }
 
 /* ---- flows ---- */
@@ -498,7 +500,7 @@ static const struct {
 	  offsetof(struct dns_row, v.unmatched), false },
 };
 
-void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows)
+void dns__collect(struct agent *a, struct prom_buf *b, struct map_entries *e)
 {
 	struct dns_state *d = a->dns;
 	__u32 max = bpf_map__max_entries(a->skel->maps.ra_dns_flows), n = 0;
@@ -508,14 +510,13 @@ void dns__collect(struct agent *a, struct prom_buf *b, __u32 *nflows)
 	struct dns_row *r = calloc(max + RA_ROLE_MAX * RA_MAX_DNS_PORTS, sizeof(*r));
 	size_t nr = 0;
 
-	*nflows = 0;
 	if (!d || !keys || !vals || !pcpu || !r ||
 	    dump_hash(bpf_map__fd(a->skel->maps.ra_dns_flows), sizeof(*keys), sizeof(*vals), max,
 		      keys, vals, &n))
 		goto out;
-	*nflows = n;
+	e->dns_flows = n;
 	pthread_mutex_lock(&d->lock);
-	names_collect(a, b);	/* first: it updates search_nxdomain */
+	e->dns_names = names_collect(a, b);	/* first: it updates search_nxdomain */
 	for (__u32 i = 0; i < n; i++, nr++) {
 		struct dns_flow_state *fs = flow_state(d, &keys[i]);
 
