@@ -152,6 +152,14 @@ static __always_inline bool dns_headers(struct __sk_buff *skb, struct ra_dns_pkt
 	return true;
 }
 
+/* The calling thread owns the socket. (Its cgroup is not kept: a packet's
+ * flow takes the socket's, bpf_skb_cgroup_id().) */
+static __always_inline void dns_owner_current(struct ra_dns_sk *st)
+{
+	st->owner.tgid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(st->owner.comm, sizeof(st->owner.comm));
+}
+
 /* The socket's owner into p->flow, recorded first if this is an egress
  * packet with payload (sendmsg(2): the sender's context; a bare TCP ACK may
  * be sent from softirq, in whatever task it interrupted) of a socket
@@ -171,9 +179,7 @@ static __always_inline struct ra_dns_sk *dns_owner(struct __sk_buff *skb, struct
 	}
 	if (st && !st->owner.tgid && p->dir == RA_DIR_EGRESS && p->payload < p->len &&
 	    ra_have_current) {
-		st->owner.tgid = bpf_get_current_pid_tgid() >> 32;
-		bpf_get_current_comm(st->owner.comm, sizeof(st->owner.comm));
-		st->owner.cgroup_id = p->flow.cgroup_id;
+		dns_owner_current(st);
 	}
 	if (st && st->owner.tgid) {
 		__builtin_memcpy(p->flow.comm, st->owner.comm, RA_COMM_LEN);
@@ -420,9 +426,7 @@ static __always_inline int dns_bind(struct bpf_sock *sk)
 		stat_inc(RA_STAT_DNS_SK_STORAGE_FAIL);
 		return 1;
 	}
-	st->owner.tgid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(st->owner.comm, sizeof(st->owner.comm));
-	st->owner.cgroup_id = bpf_get_current_cgroup_id();
+	dns_owner_current(st);
 	return 1;
 }
 
