@@ -22,6 +22,7 @@
 #endif
 
 #include "reqacct_abi.h"
+#include "bounds.h"
 
 #define RA_DNS_HDR_LEN		12	/* RFC 1035 4.1.1 */
 #define RA_DNS_WIRE_NAME_MAX	255	/* RFC 1035 2.3.4, incl. the root label */
@@ -71,15 +72,6 @@ struct ra_dns_msg {
 	__u32 out;		/* characters of the dotted name so far */
 	__s32 err;		/* -1 while running, then RA_DNS_OK or an error */
 };
-
-/* x &= mask, in a way clang cannot drop when it proves the mask redundant:
- * the verifier needs to see it (clang may test one register and index with
- * another copy whose bounds the verifier does not know). */
-#ifdef __bpf__
-#define RA_MASK(x, mask) asm volatile("%[v] &= %[m]" : [v] "+r"(x) : [m] "i"(mask))
-#else
-#define RA_MASK(x, mask) ((x) &= (mask))
-#endif
 
 static __always_inline __u16 ra_get16(const __u8 *b, __u32 off)
 {

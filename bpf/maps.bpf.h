@@ -139,14 +139,30 @@ struct {
 	__type(value, struct ra_tls_conn);
 } ra_tls_ssl SEC(".maps");
 
-/* The HTTP exchange in progress per connection (socket cookie), deleted
- * when the connection closes. */
+/* The HTTP exchange in progress per connection (struct sock address),
+ * deleted when the connection closes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, RA_MAX_HTTP_CONNS);
 	__type(key, __u64);
 	__type(value, struct ra_http_conn);
 } ra_http_conns SEC(".maps");
+
+/* Go crypto/tls connections (struct sock address): the reads waiting to be
+ * looked at, receive times. Deleted when the connection closes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RA_MAX_GO_CONNS);
+	__type(key, __u64);
+	__type(value, struct ra_go_conn);
+} ra_go_conns SEC(".maps");
+
+/* Pids of programs just started (ra_exec), for the loader to probe. Full:
+ * RA_STAT_EXEC_LOST, and the periodic rescan finds them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RA_EXEC_RING_BYTES);
+} ra_exec_events SEC(".maps");
 
 /* HTTP counters per (flow, method, status); full: ra_http_overflow. */
 struct {

@@ -11,6 +11,9 @@
  *   ra_dns_bind4, ra_dns_bind6     cgroup/post_bind{4,6}           5.15+
  *   ra_ssl_*                       uprobes on OpenSSL (tls.bpf.h)  6.3+ (the
  *                                  connection comes from handle_io)
+ *   ra_go_read, ra_go_write        uprobes on Go crypto/tls         5.11+
+ *   ra_exec                        tp_btf sched_process_exec: new
+ *                                  programs to look at for crypto/tls
  *
  * The loader turns on ra_sockops only where the sock_*_length tracepoints
  * are missing (user/agent.c, setup()). The DNS programs attach to the cgroup
@@ -49,7 +52,7 @@ static __always_inline int handle_io(struct sock *sk, int ret, int flags, enum r
 	if (st && io_cached(st, tgid, &key, &slot)) {
 		flow_add(&key, slot, tgid, dir, ret);
 		if (ra_tls_on)
-			tls_nested_io(sk, &key, slot);
+			tls_io(sk, &key, slot, dir);
 		return 0;
 	}
 	if (!sk_watched(sk, &w))
@@ -64,7 +67,7 @@ static __always_inline int handle_io(struct sock *sk, int ret, int flags, enum r
 		io_cache(st, tgid, &key, w.slot);
 	flow_add(&key, w.slot, tgid, dir, ret);
 	if (ra_tls_on)
-		tls_nested_io(sk, &key, w.slot);
+		tls_io(sk, &key, w.slot, dir);
 	return 0;
 }
 
@@ -149,6 +152,8 @@ static __always_inline void handle_state(const struct sock *sk, int old, int new
 	/* Most transitions (FIN_WAIT*, CLOSE_WAIT, ...) matter to no counter. */
 	if (!((1 << new) & INTERESTING_STATES) || !sk_is_tcp(sk))
 		return;
+	if (new == TCP_CLOSE && ra_tls_on)	/* also sockets older than the agent */
+		http_close(sk);
 	if (new == TCP_LISTEN || (old == TCP_CLOSE && new == TCP_SYN_SENT) ||
 	    (old == TCP_SYN_RECV && new == TCP_ESTABLISHED)) {
 		if (sk_watched(sk, &w))
@@ -162,8 +167,6 @@ static __always_inline void handle_state(const struct sock *sk, int old, int new
 		st->owner.flags |= RA_SK_OPENED;
 		owner_add(sk, &w, &st->owner, RA_CNT_CONNS_OPENED, 1);
 	} else if (new == TCP_CLOSE) {
-		if (ra_tls_on)
-			http_close(sk);
 		if (st->owner.flags & RA_SK_OPENED) {
 			st->owner.flags &= ~RA_SK_OPENED;
 			owner_add(sk, &w, &st->owner, RA_CNT_CONNS_CLOSED, 1);
@@ -312,5 +315,34 @@ SEC("uretprobe")
 int BPF_KRETPROBE(ra_ssl_ret, int ret)
 {
 	tls_call_exit(ret);
+	return 0;
+}
+
+/* Go (crypto/tls/conn.go): func (c *Conn) Write(b []byte) (int, error) */
+SEC("uprobe")
+int ra_go_write(struct pt_regs *ctx)
+{
+	go_tls_call(ctx, RA_CNT_BYTES_SENT);
+	return 0;
+}
+
+/* func (c *Conn) Read(b []byte) (int, error) */
+SEC("uprobe")
+int ra_go_read(struct pt_regs *ctx)
+{
+	go_tls_call(ctx, RA_CNT_BYTES_RECV);
+	return 0;
+}
+
+/* A program started (fs/exec.c, exec_binprm(), after the new image is
+ * loaded): the loader looks for crypto/tls in it at once, so that a Go
+ * program is probed before its first connection. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(ra_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 pid = p->tgid;
+
+	if (bpf_ringbuf_output(&ra_exec_events, &pid, sizeof(pid), 0))
+		stat_inc(RA_STAT_EXEC_LOST);
 	return 0;
 }

@@ -52,12 +52,10 @@ static __always_inline __u8 port_slot1(__u16 port)
 /*
  * A socket is watched when its local port (it is then the server) or its
  * remote port (client) is in the watched set. The local port wins: a socket
- * bound to a watched port is that port's server.
+ * bound to a watched port is that port's server. Ports in host byte order.
  */
-static __always_inline bool sk_watched(const struct sock *sk, struct ra_watch *w)
+static __always_inline bool ports_watched(__u16 lport, __u16 rport, struct ra_watch *w)
 {
-	__u16 lport = sk->__sk_common.skc_num;
-	__u16 rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	__u8 s;
 
 	if ((s = port_slot1(lport))) {
@@ -71,6 +69,11 @@ static __always_inline bool sk_watched(const struct sock *sk, struct ra_watch *w
 	}
 	w->slot = s - 1;
 	return true;
+}
+
+static __always_inline bool sk_watched(const struct sock *sk, struct ra_watch *w)
+{
+	return ports_watched(sk->__sk_common.skc_num, bpf_ntohs(sk->__sk_common.skc_dport), w);
 }
 
 /* The watched side of a socket that has state: its port as recorded at open.
@@ -96,15 +99,19 @@ static __always_inline bool sk_is_tcp(const struct sock *sk)
 	       sk->sk_type == SOCK_STREAM;
 }
 
-/* The remote address, IPv4 as v4-mapped IPv6 (RFC 4291 2.5.5.2). */
+/* An IPv4 address as v4-mapped IPv6 (RFC 4291 2.5.5.2), as peers are kept. */
+static __always_inline void peer_v4(__u8 peer[RA_ADDR_LEN], __be32 a)
+{
+	peer[10] = 0xff;
+	peer[11] = 0xff;
+	__builtin_memcpy(&peer[12], &a, sizeof(a));
+}
+
+/* The remote address of a socket. */
 static __always_inline void sk_peer(const struct sock *sk, __u8 peer[RA_ADDR_LEN])
 {
 	if (sk->__sk_common.skc_family == AF_INET) {
-		__be32 a = sk->__sk_common.skc_daddr;
-
-		peer[10] = 0xff;
-		peer[11] = 0xff;
-		__builtin_memcpy(&peer[12], &a, sizeof(a));
+		peer_v4(peer, sk->__sk_common.skc_daddr);
 	} else {
 		__builtin_memcpy(peer, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, RA_ADDR_LEN);
 	}

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * tls.bpf.h - HTTP/1.x over TLS from OpenSSL's plaintext: uprobes on
- * SSL_write/SSL_read (and the _ex variants) read the start of each buffer
- * (RA_HTTP_PEEK bytes, never headers or bodies) and count requests per
- * (TCP flow, method, status), with sizes and durations.
+ * tls.bpf.h - HTTP/1.x over TLS from the plaintext of OpenSSL (uprobes on
+ * SSL_write/SSL_read and the _ex variants) and of Go's crypto/tls (entry
+ * probes on (*Conn).Write/Read): the start of each buffer (RA_HTTP_PEEK
+ * bytes, never headers or bodies) counts requests per (TCP flow, method,
+ * status), with sizes and durations.
  *
  * Connection identity: OpenSSL does its socket I/O on the calling thread,
  * inside SSL_write/SSL_read. The entry probe remembers the call by thread
  * (ra_tls_calls); the sock_{send,recv}_length tracepoint that fires inside it
- * (tcp's handle_io) records the socket's cookie and the foundation's flow key
+ * (tcp's handle_io) records the socket and the foundation's flow key
  * there, and in ra_tls_ssl for the SSL object; the return probe, which sees
  * the byte count, accounts the plaintext to that connection. An SSL_read
  * served from OpenSSL's buffer (no recv) uses ra_tls_ssl.
@@ -25,6 +26,7 @@
 
 #include "tcp.bpf.h"
 #include "http_parse.h"
+#include "bounds.h"
 
 const volatile bool ra_tls_on = false;	/* set by the loader when the uprobes attach */
 
@@ -39,13 +41,13 @@ static __always_inline void tls_nested_io(struct sock *sk, const struct ra_flow_
 	struct ra_tls_ssl_key sk_key;
 	struct ra_tls_conn conn = {};
 
-	if (!c || c->cookie)
+	if (!c || c->sk)
 		return;
-	c->cookie = bpf_get_socket_cookie(sk);
+	c->sk = (__u64)sk;
 	c->flow = *key;
 	c->slot = slot;
 	sk_key = (struct ra_tls_ssl_key){ .ssl = c->ssl, .tgid = id >> 32 };
-	conn.cookie = c->cookie;
+	conn.sk = c->sk;
 	conn.flow = *key;
 	conn.slot = slot;
 	if (bpf_map_update_elem(&ra_tls_ssl, &sk_key, &conn, BPF_ANY))
@@ -82,97 +84,177 @@ static __always_inline struct ra_http_val *http_flow(const struct ra_http_key *k
 	return v;
 }
 
-/* The duration of the exchange on hc, if its response started. */
+/* Count the current request of hc, with the response bytes so far. */
+static __always_inline void http_count(struct ra_http_conn *hc, __u64 resp_bytes, __u32 tgid)
+{
+	struct ra_http_val *v = http_flow(&hc->key, tgid);
+
+	if (!v)
+		return;
+	__sync_fetch_and_add(&v->requests, 1);
+	__sync_fetch_and_add(&v->req_bytes, hc->req_bytes);
+	__sync_fetch_and_add(&v->resp_bytes, resp_bytes);
+}
+
+/*
+ * End the current exchange on hc: count its duration if its response
+ * started, or count the request with status 0 ("unknown") if no final
+ * status was seen (the connection closed first, or a later response came).
+ * A next request waiting becomes the current one.
+ */
 static __always_inline void http_finish(struct ra_http_conn *hc, __u32 tgid)
 {
 	struct ra_http_val *v;
 	__u64 ns;
 	__u32 i;
 
-	if (hc->state != RA_HTTP_RESPONSE)
-		return;
+	if (hc->state == RA_HTTP_REQUEST) {
+		hc->key.status = 0;
+		http_count(hc, hc->interim_bytes, tgid);
+	} else if (hc->state == RA_HTTP_RESPONSE && (v = http_flow(&hc->key, tgid))) {
+		ns = hc->last_resp_ns - hc->req_start_ns;
+		for (i = 0; i < RA_HTTP_LAT_BOUNDS; i++)
+			if (ns <= (__u64)ra_http_lat_bounds_us[i] * 1000)
+				break;
+		__sync_fetch_and_add(&v->lat[i % RA_HTTP_LAT_SLOTS], 1);
+		__sync_fetch_and_add(&v->lat_sum_ns, ns);
+	}
 	hc->state = RA_HTTP_IDLE;
-	v = http_flow(&hc->key, tgid);
-	if (!v)
+	if (!hc->next)
 		return;
-	ns = hc->last_resp_ns - hc->req_start_ns;
-	for (i = 0; i < RA_HTTP_LAT_BOUNDS; i++)
-		if (ns <= (__u64)ra_http_lat_bounds_us[i] * 1000)
-			break;
-	__sync_fetch_and_add(&v->lat[i % RA_HTTP_LAT_SLOTS], 1);
-	__sync_fetch_and_add(&v->lat_sum_ns, ns);
+	hc->key.method = hc->next_method;
+	hc->key.status = 0;
+	hc->req_start_ns = hc->next_start_ns;
+	hc->req_bytes = hc->next_req_bytes;
+	hc->interim_bytes = 0;
+	hc->state = RA_HTTP_REQUEST;
+	hc->next = 0;
 }
 
-/* n plaintext bytes at buf went out (dir = sent) or came in on a connection. */
-static __always_inline void http_data(__u64 cookie, const struct ra_flow_key *flow, __u8 dir,
-				      __u64 buf, __u64 n, __u32 tgid)
+/* Plaintext that moved on a connection, as a probe saw it. */
+struct http_data {
+	__u64 sk;		/* the connection's struct sock (ra_http_conns key) */
+	const struct ra_flow_key *flow;
+	__u64 buf;		/* user address of the plaintext */
+	__u64 n;		/* its length; 0 when unknown (what Go read) */
+	__u64 ns;		/* when it moved */
+	__u32 avail;		/* bytes readable at buf */
+	__u32 tgid;
+	__u8 dir;		/* RA_CNT_BYTES_SENT or _RECV, for the local side */
+	__u8 lib;		/* enum ra_tls_lib */
+	__u8 before;		/* Go reads: the byte before buf, else 0 */
+};
+
+/*
+ * The method of a request whose first byte is the one before the buffer.
+ * Go's net/http server reads one byte in the background while a handler
+ * runs (connReader.backgroundRead); when the next request's first byte
+ * arrives there, it is copied to the start of the read buffer and the
+ * connection is read into the rest (connReader.Read: rwc.Read(p[1:])), so
+ * the Read shows "ET / HTTP/1.1". m is what the buffer alone gave.
+ */
+static __always_inline int http_method_after(const __u8 b[RA_HTTP_PEEK], __u32 peek, __u8 before,
+					     int m)
 {
-	bool request = (flow->role == RA_ROLE_CLIENT) == (dir == RA_CNT_BYTES_SENT);
-	__u8 b[RA_HTTP_PEEK] = {};
+	__u8 w[RA_HTTP_PEEK];
+	int m2;
+
+	w[0] = before;
+	for (int i = 1; i < RA_HTTP_PEEK; i++)
+		w[i] = b[i - 1];
+	m2 = ra_http_method(w, peek < RA_HTTP_PEEK ? peek + 1 : RA_HTTP_PEEK);
+	return m2 >= 0 && m2 != RA_HTTP_M_OTHER ? m2 : m;
+}
+
+/* Count plaintext on its connection's exchange. Returns true when it
+ * started a request. */
+static __always_inline bool http_data(const struct http_data *d)
+{
+	bool request = (d->flow->role == RA_ROLE_CLIENT) == (d->dir == RA_CNT_BYTES_SENT);
+	__u32 peek = d->avail < RA_HTTP_PEEK ? d->avail : RA_HTTP_PEEK;
 	struct ra_http_conn *hc, fresh = {};
+	__u8 b[RA_HTTP_PEEK] = {};
 	struct ra_http_val *v;
-	__u32 peek = n < RA_HTTP_PEEK ? n : RA_HTTP_PEEK;
-	__u64 now = bpf_ktime_get_ns();
 	int m, s;
 
 	/* Whole peek window at once; a short buffer at the end of a mapping may
-	 * fault there, so then only its own bytes. */
-	if (bpf_probe_read_user(b, sizeof(b), (void *)buf) &&
-	    (!peek || peek > RA_HTTP_PEEK || bpf_probe_read_user(b, peek, (void *)buf)))
-		return;
-	hc = bpf_map_lookup_elem(&ra_http_conns, &cookie);
+	 * fault there, so then only its own bytes (fewer than RA_HTTP_PEEK, a
+	 * power of two: the mask is for the verifier). */
+	if (bpf_probe_read_user(b, sizeof(b), (void *)d->buf)) {
+		if (!peek || peek >= RA_HTTP_PEEK)
+			return false;
+		RA_MASK(peek, RA_HTTP_PEEK - 1);
+		if (bpf_probe_read_user(b, peek, (void *)d->buf))
+			return false;
+	}
+	hc = bpf_map_lookup_elem(&ra_http_conns, &d->sk);
 	if (request) {
 		m = ra_http_method(b, peek);
+		if ((m < 0 || m == RA_HTTP_M_OTHER) && d->before >= 'A' && d->before <= 'Z')
+			m = http_method_after(b, peek, d->before, m);
 		if (m < 0) {	/* a request's continuation (body), or not HTTP */
-			if (hc && hc->state == RA_HTTP_REQUEST)
-				__sync_fetch_and_add(&hc->req_bytes, n);
-			return;
+			if (hc && hc->next)
+				hc->next_req_bytes += d->n;
+			else if (hc && hc->state == RA_HTTP_REQUEST)
+				hc->req_bytes += d->n;
+			return false;
 		}
 		if (!hc) {
-			if (bpf_map_update_elem(&ra_http_conns, &cookie, &fresh, BPF_NOEXIST) &&
-			    !bpf_map_lookup_elem(&ra_http_conns, &cookie)) {
+			if (bpf_map_update_elem(&ra_http_conns, &d->sk, &fresh, BPF_NOEXIST) &&
+			    !bpf_map_lookup_elem(&ra_http_conns, &d->sk)) {
 				stat_inc(RA_STAT_HTTP_CONNS_FULL);
-				return;
+				return false;
 			}
-			hc = bpf_map_lookup_elem(&ra_http_conns, &cookie);
+			hc = bpf_map_lookup_elem(&ra_http_conns, &d->sk);
 			if (!hc)
-				return;
+				return false;
 		}
-		http_finish(hc, tgid);
-		hc->key.flow = *flow;
+		/* A request written before the current one's status was seen
+		 * waits (a Go client's reader sees a status after its writer
+		 * wrote the next request); responses come in order (RFC 9112 9.3.2). */
+		if (hc->state != RA_HTTP_REQUEST || hc->next)
+			http_finish(hc, d->tgid);
+		if (hc->state == RA_HTTP_REQUEST) {
+			hc->next = 1;
+			hc->next_method = m;
+			hc->next_start_ns = d->ns;
+			hc->next_req_bytes = d->n;
+			return true;
+		}
+		hc->key.flow = *d->flow;
 		hc->key.method = m;
 		hc->key.status = 0;
-		hc->req_start_ns = now;
-		hc->req_bytes = n;
+		hc->key.lib = d->lib;
+		hc->req_start_ns = d->ns;
+		hc->req_bytes = d->n;
 		hc->interim_bytes = 0;
 		hc->state = RA_HTTP_REQUEST;
-		return;
+		return true;
 	}
 	if (!hc || hc->state == RA_HTTP_IDLE)
-		return;		/* a response to a request not seen */
-	if (hc->state == RA_HTTP_REQUEST) {
-		s = ra_http_status(b, peek);
-		if (s < 0)
-			return;
-		if (s < 200) {	/* interim (100 Continue): its bytes go to the final one */
-			hc->interim_bytes += n;
-			return;
+		return false;	/* a response to a request not seen */
+	s = ra_http_status(b, peek);
+	if (hc->state == RA_HTTP_RESPONSE) {
+		if (s < 0 || !hc->next) {	/* the response goes on */
+			hc->last_resp_ns = d->ns;
+			v = http_flow(&hc->key, d->tgid);
+			if (v)
+				__sync_fetch_and_add(&v->resp_bytes, d->n);
+			return false;
 		}
-		hc->key.status = s;
-		hc->state = RA_HTTP_RESPONSE;
-		hc->last_resp_ns = now;
-		v = http_flow(&hc->key, tgid);
-		if (!v)
-			return;
-		__sync_fetch_and_add(&v->requests, 1);
-		__sync_fetch_and_add(&v->req_bytes, hc->req_bytes);
-		__sync_fetch_and_add(&v->resp_bytes, n + hc->interim_bytes);
-		return;
+		http_finish(hc, d->tgid);	/* the next request's response */
 	}
-	hc->last_resp_ns = now;
-	v = http_flow(&hc->key, tgid);
-	if (v)
-		__sync_fetch_and_add(&v->resp_bytes, n);
+	if (s < 0)
+		return false;
+	if (s < 200) {	/* interim (100 Continue): its bytes go to the final one */
+		hc->interim_bytes += d->n;
+		return false;
+	}
+	hc->key.status = s;
+	hc->state = RA_HTTP_RESPONSE;
+	hc->last_resp_ns = d->ns;
+	http_count(hc, d->n + hc->interim_bytes, d->tgid);
+	return false;
 }
 
 /* The return of an SSL call: ret is its return value. */
@@ -190,30 +272,222 @@ static __always_inline void tls_call_exit(long ret)
 			n = 0;
 	}
 	if (ret > 0 && n > 0) {
-		if (c->cookie) {
-			http_data(c->cookie, &c->flow, c->dir, c->buf, n, id >> 32);
-		} else {
+		struct http_data d = { .sk = c->sk, .flow = &c->flow, .buf = c->buf, .n = n,
+				       .ns = bpf_ktime_get_ns(), .avail = n, .tgid = id >> 32,
+				       .dir = c->dir, .lib = RA_TLS_OPENSSL };
+
+		if (!c->sk) {	/* served from OpenSSL's buffer: no nested I/O */
 			sk_key = (struct ra_tls_ssl_key){ .ssl = c->ssl, .tgid = id >> 32 };
 			conn = bpf_map_lookup_elem(&ra_tls_ssl, &sk_key);
-			if (conn)
-				http_data(conn->cookie, &conn->flow, c->dir, c->buf, n, id >> 32);
-			else
-				stat_inc(RA_STAT_TLS_NO_CONN);
+			if (conn) {
+				d.sk = conn->sk;
+				d.flow = &conn->flow;
+			}
 		}
+		if (d.sk)
+			http_data(&d);
+		else
+			stat_inc(RA_STAT_TLS_NO_CONN);
 	}
 	bpf_map_delete_elem(&ra_tls_calls, &id);
+}
+
+/*
+ * Go's crypto/tls: entry probes only (a return probe rewrites the return
+ * address on a goroutine stack, which Go moves and walks). The probe sits on
+ * the conditional jump after the stack-bound check (the kernel emulates it;
+ * reqacct inspect shows the offset), where the arguments are still in their
+ * registers (Go's register ABI, Go 1.17+ amd64, 1.18+ arm64).
+ */
+#if defined(__TARGET_ARCH_x86)
+#define GO_ARG1(x) ((x)->ax)
+#define GO_ARG2(x) ((x)->bx)
+#define GO_ARG3(x) ((x)->cx)
+#define GO_G(x) ((x)->r14)
+/* The jump goes to runtime.morestack, which grows the stack and runs the
+ * function again from its entry (so the probe fires twice): jbe, taken on
+ * CF or ZF of the EFLAGS register. */
+#define GO_TO_MORESTACK(x) (((x)->flags & 0x41) != 0)
+#elif defined(__TARGET_ARCH_arm64)
+#define GO_ARG1(x) PT_REGS_PARM1(x)
+#define GO_ARG2(x) PT_REGS_PARM2(x)
+#define GO_ARG3(x) PT_REGS_PARM3(x)
+#define GO_G(x) (((const struct user_pt_regs *)(x))->regs[28])
+/* b.ls: taken when C is clear or Z is set (PSTATE bits 29 and 30). */
+#define GO_TO_MORESTACK(x) \
+	((((const struct user_pt_regs *)(x))->pstate & (3ULL << 29)) != (1ULL << 29))
+#endif
+
+/* Offsets in Go's structures, the same from Go 1.17 to 1.26
+ * (shared/research/go_tls_design.md 5; the integration tests check them on
+ * Go 1.19 and 1.26 binaries): *tls.Conn -> conn (a net.Conn interface at 0,
+ * its data word at 8) -> *net.TCPConn -> conn.fd (*netFD at 0) -> pfd
+ * (poll.FD at 0) -> Sysfd, after the 16-byte fdMutex. */
+#define GO_TLS_CONN_CONN_DATA	8
+#define GO_TCPCONN_FD		0
+#define GO_NETFD_SYSFD		16
+
+/* The socket of a *tls.Conn over TCP, through the calling process's file
+ * descriptor table, or NULL. */
+static __always_inline struct sock *go_conn_sock(__u64 conn)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 tcpconn, netfd;
+	struct fdtable *fdt;
+	struct file **fds, *f;
+	struct socket *so;
+	__s64 fd;
+
+	if (bpf_probe_read_user(&tcpconn, sizeof(tcpconn), (void *)(conn + GO_TLS_CONN_CONN_DATA)) ||
+	    bpf_probe_read_user(&netfd, sizeof(netfd), (void *)(tcpconn + GO_TCPCONN_FD)) ||
+	    bpf_probe_read_user(&fd, sizeof(fd), (void *)(netfd + GO_NETFD_SYSFD)))
+		return NULL;
+	fdt = BPF_CORE_READ(t, files, fdt);
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return NULL;
+	so = BPF_CORE_READ(f, private_data);
+	if (!so || BPF_CORE_READ(so, file) != f)	/* not a socket */
+		return NULL;
+	return BPF_CORE_READ(so, sk);
+}
+
+/* The flow of the calling process on a socket, read with probes (the
+ * socket is not a BTF-typed argument here), if the socket is watched. */
+static __always_inline bool go_flow(struct sock *sk, struct ra_flow_key *key)
+{
+	struct ra_owner o = {};
+	struct ra_watch w;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if ((family != AF_INET && family != AF_INET6) ||
+	    BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP ||
+	    !ports_watched(BPF_CORE_READ(sk, __sk_common.skc_num),
+			   bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)), &w))
+		return false;
+	owner_current(&o, &w, w.role);
+	key->cgroup_id = o.cgroup_id;
+	__builtin_memcpy(key->comm, o.comm, sizeof(key->comm));
+	key->port = w.port;
+	key->role = o.role;
+	if (family == AF_INET)
+		peer_v4(key->peer, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+	else
+		BPF_CORE_READ_INTO(&key->peer, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	return true;
+}
+
+/* Entry of crypto/tls.(*Conn).Write (dir sent) or .Read (dir received). */
+static __always_inline void go_tls_call(struct pt_regs *ctx, __u8 dir)
+{
+	static const struct ra_go_conn zero;
+	__u64 g = GO_G(ctx), now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid(), skey;
+	__u64 len = GO_ARG3(ctx);
+	struct ra_flow_key key = {};
+	struct http_data d = { .flow = &key, .tgid = id >> 32, .lib = RA_TLS_GO };
+	struct ra_go_conn *gc;
+	struct sock *sk;
+	__u32 free = 0;
+
+	if (GO_TO_MORESTACK(ctx))
+		return;
+	sk = go_conn_sock(GO_ARG1(ctx));
+	if (!sk) {
+		stat_inc(RA_STAT_GO_NO_SOCK);
+		return;
+	}
+	if (!go_flow(sk, &key))
+		return;
+	skey = (__u64)sk;
+	d.sk = skey;
+	gc = bpf_map_lookup_elem(&ra_go_conns, &skey);
+	if (!gc) {
+		if (bpf_map_update_elem(&ra_go_conns, &skey, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&ra_go_conns, &skey)) {
+			stat_inc(RA_STAT_GO_CONNS_FULL);
+			return;
+		}
+		gc = bpf_map_lookup_elem(&ra_go_conns, &skey);
+		if (!gc)
+			return;
+	}
+	/* This goroutine's earlier Read has returned: its bytes are in its
+	 * buffer (their count is not known). A server's request started when
+	 * its first byte arrived; a client's response ended at its last. */
+	for (int i = 0; i < RA_GO_READS; i++) {
+		struct ra_go_read *r = &gc->rd[i];
+
+		if (r->g != g) {	/* another's, or free (ns 0): keep the oldest */
+			if (r->ns < gc->rd[free].ns)
+				free = i;
+			continue;
+		}
+		d.buf = r->buf;
+		d.avail = r->len;
+		d.n = 0;
+		if (bpf_probe_read_user(&d.before, 1, (void *)(r->buf - 1)))
+			d.before = 0;
+		d.dir = RA_CNT_BYTES_RECV;
+		d.ns = key.role == RA_ROLE_SERVER ? gc->rx_first_ns : gc->rx_last_ns;
+		if (!d.ns)
+			d.ns = now;
+		if (http_data(&d))
+			gc->rx_first_ns = 0;
+		r->g = 0;
+		r->ns = 0;
+		free = i;
+	}
+	if (dir == RA_CNT_BYTES_RECV) {
+		gc->rd[free % RA_GO_READS] = (struct ra_go_read){
+			.g = g, .buf = GO_ARG2(ctx), .ns = now, .len = len > 0xffffffff ? 0xffffffff : len };
+		return;
+	}
+	d.buf = GO_ARG2(ctx);
+	d.avail = len > 0xffffffff ? 0xffffffff : len;
+	d.n = len;
+	d.before = 0;
+	d.dir = RA_CNT_BYTES_SENT;
+	d.ns = now;
+	http_data(&d);
+}
+
+/* A receive on a socket (handle_io): the times a Go connection needs. */
+static __always_inline void go_recv(const struct sock *sk)
+{
+	__u64 key = (__u64)sk, now;
+	struct ra_go_conn *gc = bpf_map_lookup_elem(&ra_go_conns, &key);
+
+	if (!gc)
+		return;
+	now = bpf_ktime_get_ns();
+	if (!gc->rx_first_ns)
+		gc->rx_first_ns = now;
+	gc->rx_last_ns = now;
+}
+
+/* Socket I/O (handle_io) while TLS is followed. */
+static __always_inline void tls_io(struct sock *sk, const struct ra_flow_key *key, __u8 slot,
+				   enum ra_counter dir)
+{
+	tls_nested_io(sk, key, slot);
+	if (dir == RA_CNT_BYTES_RECV)
+		go_recv(sk);
 }
 
 /* A connection closed: count its open exchange, forget it. */
 static __always_inline void http_close(const struct sock *sk)
 {
-	__u64 cookie = bpf_get_socket_cookie((struct sock *)sk);
-	struct ra_http_conn *hc = bpf_map_lookup_elem(&ra_http_conns, &cookie);
+	__u64 key = (__u64)sk;
+	struct ra_http_conn *hc = bpf_map_lookup_elem(&ra_http_conns, &key);
 
+	bpf_map_delete_elem(&ra_go_conns, &key);
 	if (!hc)
 		return;
 	http_finish(hc, bpf_get_current_pid_tgid() >> 32);
-	bpf_map_delete_elem(&ra_http_conns, &cookie);
+	http_finish(hc, bpf_get_current_pid_tgid() >> 32);	/* a next request */
+	bpf_map_delete_elem(&ra_http_conns, &key);
 }
 
 #endif /* REQACCT_TLS_BPF_H */

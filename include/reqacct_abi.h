@@ -120,6 +120,10 @@ _Static_assert(sizeof(struct ra_listener_key) == 8, "ra_listener_key ABI");
 #define RA_MAX_TLS_SSL 16384	/* ra_tls_ssl: (process, SSL object) -> connection */
 #endif
 #define RA_MAX_TLS_CALLS 4096	/* ra_tls_calls: SSL_read/SSL_write calls in flight */
+#define RA_EXEC_RING_BYTES (64 * 1024)	/* ra_exec_events: 4096 pids of 16 B records */
+#ifndef RA_MAX_GO_CONNS
+#define RA_MAX_GO_CONNS 16384	/* ra_go_conns: Go crypto/tls connections */
+#endif
 
 /* Methods with their own series (RFC 9110 9.3, RFC 5789); others are OTHER.
  * X(name): the method token is the name. */
@@ -127,6 +131,14 @@ _Static_assert(sizeof(struct ra_listener_key) == 8, "ra_listener_key ABI");
 	X(CONNECT) X(TRACE)
 #define RA_HTTP_M_ENUM(name) RA_HTTP_M_##name,
 enum ra_http_method { RA_HTTP_METHODS(RA_HTTP_M_ENUM) RA_HTTP_M_OTHER, RA_HTTP_M_MAX };
+
+/* The TLS library whose calls are probed. Go's reads are seen at their
+ * entry only, so the size of what a Go process read is not known. */
+enum ra_tls_lib {
+	RA_TLS_OPENSSL = 0,	/* SSL_read/SSL_write (+_ex), entry and return */
+	RA_TLS_GO = 1,		/* crypto/tls.(*Conn).Read/Write, entry only */
+	RA_TLS_LIB_MAX,
+};
 
 /* Request duration buckets, microseconds; one more slot for +Inf. */
 #define RA_HTTP_LAT_BOUNDS_US 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, \
@@ -141,7 +153,8 @@ struct ra_http_key {
 	struct ra_flow_key flow;
 	__u16 status;		/* 100-599 */
 	__u8 method;		/* enum ra_http_method */
-	__u8 pad[5];
+	__u8 lib;		/* enum ra_tls_lib: whose plaintext was read */
+	__u8 pad[4];
 };
 _Static_assert(sizeof(struct ra_http_key) == 56, "ra_http_key ABI");
 
@@ -163,7 +176,7 @@ struct ra_tls_call {
 	__u64 buf;		/* user address of the plaintext */
 	__u64 ssl;		/* SSL * */
 	__u64 len_ptr;		/* SSL_*_ex: size_t * of the byte count, else 0 */
-	__u64 cookie;		/* socket cookie, 0 until a nested send/recv */
+	__u64 sk;		/* struct sock *, 0 until a nested send/recv */
 	struct ra_flow_key flow;
 	__u8 dir;		/* RA_CNT_BYTES_SENT (write) or RA_CNT_BYTES_RECV (read) */
 	__u8 slot;		/* the flow's port slot */
@@ -181,27 +194,59 @@ struct ra_tls_ssl_key {
 _Static_assert(sizeof(struct ra_tls_ssl_key) == 16, "ra_tls_ssl_key ABI");
 
 struct ra_tls_conn {
-	__u64 cookie;
+	__u64 sk;		/* struct sock * */
 	struct ra_flow_key flow;
 	__u8 slot;
 	__u8 pad[7];
 };
 _Static_assert(sizeof(struct ra_tls_conn) == 64, "ra_tls_conn ABI");
 
-/* The HTTP exchange in progress on a connection (ra_http_conns, by cookie). */
+/* The HTTP exchange in progress on a connection (ra_http_conns, by the
+ * address of its struct sock, deleted when the socket closes). */
 struct ra_http_conn {
 	struct ra_http_key key;	/* method set at the request, status at the response */
 	__u64 req_start_ns;	/* first request byte */
 	__u64 last_resp_ns;	/* last response byte so far */
 	__u64 req_bytes;	/* request bytes so far */
 	__u64 interim_bytes;	/* 1xx responses' bytes, added to the final one */
+	/* The next request, written before the current one's status was seen */
+	__u64 next_start_ns;
+	__u64 next_req_bytes;
+	__u8 next;		/* there is a next request */
+	__u8 next_method;
 	__u8 state;		/* RA_HTTP_* */
-	__u8 pad[7];
+	__u8 pad[5];
 };
-_Static_assert(sizeof(struct ra_http_conn) == 96, "ra_http_conn ABI");
+_Static_assert(sizeof(struct ra_http_conn) == 112, "ra_http_conn ABI");
 #define RA_HTTP_IDLE		0	/* no request, or its duration was counted */
 #define RA_HTTP_REQUEST		1	/* request seen, no final response yet */
 #define RA_HTTP_RESPONSE	2	/* final response started; duration open */
+
+/*
+ * A Go crypto/tls connection (ra_go_conns, by struct sock address). A Read is
+ * seen at its entry, so its buffer is remembered and read at the next Read
+ * or Write entry of the same goroutine, which starts after the Read returned.
+ * Different goroutines read one connection (net/http's background read), so
+ * there is a slot per goroutine, the oldest reused. The kernel's receive
+ * times (handle_io) give what an entry probe cannot: when a server's request
+ * arrived and when a client's response ended.
+ */
+#define RA_GO_READS 2
+struct ra_go_read {
+	__u64 g;		/* the goroutine (runtime.g address), 0 = free */
+	__u64 buf;		/* user address of the Read's buffer */
+	__u64 ns;		/* when the Read started */
+	__u32 len;		/* the buffer's length */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ra_go_read) == 32, "ra_go_read ABI");
+
+struct ra_go_conn {
+	struct ra_go_read rd[RA_GO_READS];
+	__u64 rx_first_ns;	/* first receive since the last request started */
+	__u64 rx_last_ns;	/* last receive */
+};
+_Static_assert(sizeof(struct ra_go_conn) == 80, "ra_go_conn ABI");
 
 /*
  * Global counters (ra_stats, a per-CPU array indexed by this enum): every
@@ -227,6 +272,9 @@ enum ra_stat {
 	RA_STAT_TLS_CALLS_FULL,	/* an SSL call could not be remembered */
 	RA_STAT_TLS_SSL_FULL,	/* an SSL object's connection could not be remembered */
 	RA_STAT_TLS_NO_CONN,	/* plaintext whose connection was never seen */
+	RA_STAT_GO_NO_SOCK,	/* a *tls.Conn whose socket could not be found */
+	RA_STAT_GO_CONNS_FULL,	/* a Go connection could not be followed */
+	RA_STAT_EXEC_LOST,	/* a started program not reported (ring full) */
 	RA_STAT_MAX,
 };
 

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -213,6 +215,7 @@ static int attach(struct agent *a)
 		{ s->progs.ra_dns_ingress, &s->links.ra_dns_ingress, a->cfg.dns, true },
 		{ s->progs.ra_dns_bind4, &s->links.ra_dns_bind4, a->cfg.dns, true },
 		{ s->progs.ra_dns_bind6, &s->links.ra_dns_bind6, a->cfg.dns, true },
+		{ s->progs.ra_exec, &s->links.ra_exec, a->cfg.tls, false },
 	};
 	const char *cg = a->cfg.cgroup[0] ? a->cfg.cgroup : a->cfg.cgroupfs;
 	int fd, err = 0;
@@ -268,13 +271,15 @@ static void dns_setup(struct agent *a)
 			"DNS is counted per cgroup, with comm \"%s\"\n", RA_COMM_UNKNOWN);
 }
 
-/* The OpenSSL probes need the connection from the sock_*_length tracepoints. */
+/* The TLS probes need the connection (OpenSSL) and receive times (Go) from
+ * the sock_*_length tracepoints. */
 static void tls_setup(struct agent *a)
 {
 	struct reqacct_bpf *s = a->skel;
 	struct bpf_program *progs[] = {
 		s->progs.ra_ssl_write, s->progs.ra_ssl_write_ex, s->progs.ra_ssl_read,
-		s->progs.ra_ssl_read_ex, s->progs.ra_ssl_ret,
+		s->progs.ra_ssl_read_ex, s->progs.ra_ssl_ret, s->progs.ra_go_read,
+		s->progs.ra_go_write, s->progs.ra_exec,
 	};
 
 	if (a->cfg.tls && a->hook != HOOK_TRACEPOINT) {
@@ -348,13 +353,28 @@ static int setup(struct agent *a)
 	return 0;
 }
 
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int epoll_add(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
 int do_agent(int argc, char **argv)
 {
 	struct agent a = {};
 	struct http_server *http = NULL;
 	char err[CONFIG_ERR_MAX];
+	int rc, sig = 0, sfd = -1, ep = -1;
 	sigset_t set;
-	int rc, sig;
 
 	rc = agent__parse_args(&a.cfg, argc, argv, err, sizeof(err));
 	if (rc > 0) {
@@ -382,17 +402,41 @@ int do_agent(int argc, char **argv)
 	}
 	pr_info("counting TCP on %u port(s) with the %s hook; metrics on http://%s/metrics\n",
 		a.cfg.nports, config__hook_name(a.hook), a.cfg.listen);
-	/* Wait for a stop signal; meanwhile, every second, sweep DNS timeouts,
-	 * and every tls_rescan_s seconds look for new OpenSSL libraries. */
-	for (__u64 tick = 1;; tick++) {
-		sig = sigtimedwait(&set, NULL, &(struct timespec){ .tv_sec = 1 });
-		if (sig > 0)
-			break;
-		if (errno != EAGAIN && errno != EINTR) {
+	/* Wait for a stop signal; meanwhile read started programs as they come,
+	 * every second sweep DNS timeouts, and every tls_rescan_s seconds look
+	 * for new TLS libraries and programs. */
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || ep < 0 || epoll_add(ep, sfd) || (tls__exec_fd(&a) >= 0 &&
+						     epoll_add(ep, tls__exec_fd(&a)))) {
+		rc = -errno;
+		pr_warn("signalfd/epoll: %s\n", strerror(errno));
+		goto out;
+	}
+	for (__u64 tick = 1, next = now_ms() + 1000;;) {
+		struct epoll_event ev[2];
+		__s64 wait = (__s64)(next - now_ms());
+		int n = epoll_wait(ep, ev, 2, wait < 0 ? 0 : (int)wait);
+
+		if (n < 0 && errno != EINTR) {
 			rc = -errno;
-			pr_warn("sigtimedwait: %s\n", strerror(errno));
+			pr_warn("epoll_wait: %s\n", strerror(errno));
 			break;
 		}
+		for (int i = 0; i < n; i++) {
+			struct signalfd_siginfo si;
+
+			if (ev[i].data.fd != sfd)
+				tls__exec_events(&a);
+			else if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				sig = si.ssi_signo;
+		}
+		if (sig > 0)
+			break;
+		if (now_ms() < next)
+			continue;
+		next += 1000;
+		tick++;
 		if (a.cfg.dns)
 			dns__sweep(&a);
 		if (a.cfg.tls && a.cfg.tls_rescan_s && tick % a.cfg.tls_rescan_s == 0)
@@ -401,6 +445,10 @@ int do_agent(int argc, char **argv)
 	if (sig > 0)
 		pr_info("%s: detaching and exiting\n", strsignal(sig));
 out:
+	if (sfd >= 0)
+		close(sfd);
+	if (ep >= 0)
+		close(ep);
 	http__stop(http);
 	reqacct_bpf__destroy(a.skel);
 	cgroup_names__free(a.cgroups);

@@ -23,7 +23,7 @@ struct agent {
 	int ncpus;
 	bool dns_have_current;		/* DNS attributed to processes (Linux 6.1+) */
 	struct dns_state *dns;		/* timeouts and names kept in user space (dns.c) */
-	struct tls_state *tls;		/* probed OpenSSL libraries and links (tls.c) */
+	struct tls_state *tls;		/* probed TLS libraries, programs, links (tls.c) */
 };
 
 int do_agent(int argc, char **argv);
@@ -78,10 +78,14 @@ struct map_entries {
 };
 void dns__collect(struct agent *a, struct prom_buf *b, struct map_entries *e);
 
-/* HTTP over TLS (tls.c): probe the OpenSSL libraries found; families. */
+/* HTTP over TLS (tls.c): probe the OpenSSL libraries and Go programs found;
+ * families. */
 int tls__attach(struct agent *a);
 /* Probe libssl files mapped by processes started since (new containers). */
 void tls__rescan(struct agent *a);
+/* Programs started (ra_exec): an fd to wait on (-1: none), and reading it. */
+int tls__exec_fd(struct agent *a);
+void tls__exec_events(struct agent *a);
 void tls__free(struct tls_state *t);
 void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e);
 

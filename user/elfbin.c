@@ -1390,14 +1390,14 @@ static int stack_check(const struct elfbin *b, const cs_insn *in, size_t n)
 	return -1;
 }
 
-static bool is_jcc(const struct elfbin *b, const cs_insn *in)
+/* The jump of Go's stack bound check: to morestack when the stack pointer
+ * is at or below the bound (unsigned), jbe on amd64, b.ls on arm64. The BPF
+ * programs read its flags (GO_TO_MORESTACK, bpf/tls.bpf.h). */
+static bool is_stack_jcc(const struct elfbin *b, const cs_insn *in)
 {
 	if (b->info.machine == EM_AARCH64)
-		return in->id == ARM64_INS_B && in->detail->arm64.cc != ARM64_CC_INVALID &&
-		       in->detail->arm64.cc != ARM64_CC_AL && in->detail->arm64.cc != ARM64_CC_NV;
-	return cs_insn_group(b->cs, in, CS_GRP_JUMP) && in->id != X86_INS_JMP &&
-	       in->id != X86_INS_LJMP && in->id != X86_INS_JCXZ && in->id != X86_INS_JECXZ &&
-	       in->id != X86_INS_JRCXZ;
+		return in->id == ARM64_INS_B && in->detail->arm64.cc == ARM64_CC_LS;
+	return in->id == X86_INS_JBE;
 }
 
 int elfbin__entry_probe(const struct elfbin *b, __u64 start, __u64 end, __u64 *off, char *err,
@@ -1423,10 +1423,10 @@ int elfbin__entry_probe(const struct elfbin *b, __u64 start, __u64 end, __u64 *o
 		return 0;
 	}
 	rc = 0;
-	if ((size_t)k + 1 >= n || !is_jcc(b, &in[k + 1])) {
+	if ((size_t)k + 1 >= n || !is_stack_jcc(b, &in[k + 1])) {
 		rc = fail(
 		    err, errlen, -EINVAL,
-		    "%s: 0x%llx: the stack check at 0x%llx is not followed by a conditional jump",
+		    "%s: 0x%llx: the stack check at 0x%llx is not followed by jbe (b.ls on arm64)",
 		    b->name, (unsigned long long)start, (unsigned long long)in[k].address);
 		goto out;
 	}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "elfbin.h"
+#include "gotls.h"
 #include "inspect.h"
 
 #define MAX_RETS 256
@@ -23,19 +24,14 @@
 #define EXIT_NOT_TRACEABLE 1
 #define EXIT_USAGE 2
 
-/* Go's register ABI (ABIInternal), which the probes read arguments from:
- * amd64 since Go 1.17, arm64 since 1.18 (go_tls_design.md 3). */
-#define GO_REGABI_MINOR_AMD64 17
-#define GO_REGABI_MINOR_ARM64 18
-
 struct probe_fn {
 	const char *name;
 	bool required; /* the binary cannot be traced without it */
 };
 
-static const struct probe_fn go_fns[] = {
-    {"crypto/tls.(*Conn).Read", true},
-    {"crypto/tls.(*Conn).Write", true},
+static const struct probe_fn go_fns[GOTLS_FUNCS] = {
+    [GOTLS_READ] = {GOTLS_READ_NAME, true},
+    [GOTLS_WRITE] = {GOTLS_WRITE_NAME, true},
 };
 
 /* SSL_read_ex/SSL_write_ex: OpenSSL 1.1.1+, absent in BoringSSL. */
@@ -122,18 +118,6 @@ static const char *pcln_format(__u32 magic)
 	default:
 		return "unknown format";
 	}
-}
-
-/* The minor version of "go1.N[.M]", or -1. */
-static int go_minor(const char *v)
-{
-	char *end;
-	long m;
-
-	if (!v || strncmp(v, "go1.", 4))
-		return -1;
-	m = strtol(v + 4, &end, 10);
-	return end == v + 4 ? -1 : (int)m;
 }
 
 /* Print one function's probes. false (with the reason printed) if it cannot
@@ -292,7 +276,6 @@ static int inspect(const char *arg)
 	const char *pid = NULL, *ver, *needed;
 	bool ok = false;
 	struct elfbin *b;
-	int minor;
 
 	snprintf(reason, sizeof(reason), "a probe cannot be placed (see above)");
 	if (arg[strspn(arg, "0123456789")] == '\0') {
@@ -342,25 +325,9 @@ static int inspect(const char *arg)
 			       go_fns[0].name);
 		} else {
 			printf("TLS: Go crypto/tls\n");
-			ok = show_fns(b, go_fns, sizeof(go_fns) / sizeof(go_fns[0]));
-			minor = go_minor(elfbin__go_version(b));
-			if (ok && minor < 0 && in->pclntab_magic == 0xfffffffa) {
-				snprintf(reason, sizeof(reason),
-					 "Go 1.16 or 1.17 without a recorded version: 1.16 passes "
-					 "arguments on the stack");
+			ok = show_fns(b, go_fns, GOTLS_FUNCS);
+			if (ok && gotls__probes(b, (__u64[GOTLS_FUNCS]){ 0 }, reason, sizeof(reason)))
 				ok = false;
-			} else if (ok && minor >= 0 &&
-				   minor < (in->machine == EM_AARCH64 ? GO_REGABI_MINOR_ARM64
-								      : GO_REGABI_MINOR_AMD64)) {
-				snprintf(reason, sizeof(reason),
-					 "%s passes arguments on the stack (register ABI: Go 1.%d+ "
-					 "on %s)",
-					 elfbin__go_version(b),
-					 in->machine == EM_AARCH64 ? GO_REGABI_MINOR_ARM64
-								   : GO_REGABI_MINOR_AMD64,
-					 machine_name(in->machine));
-				ok = false;
-			}
 			goto verdict;
 		}
 	}

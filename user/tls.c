@@ -1,15 +1,25 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * tls.c - the user-space half of HTTP over TLS (bpf/tls.bpf.h): which
- * OpenSSL libraries to probe, the probes' links, and the HTTP families.
+ * OpenSSL libraries and Go programs to probe, the probes' links, and the
+ * HTTP families.
  *
- * Uprobes attach to a library file (its inode), so one attachment serves
- * every process that maps it, those running now and those started later.
- * The libraries are: the ones mapped by running processes (/proc/PID/maps,
+ * Uprobes attach to a file (its inode), so one attachment serves every
+ * process that maps it, those running now and those started later.
+ *
+ * OpenSSL: the libraries mapped by running processes (/proc/PID/maps,
  * opened through /proc/PID/root so a container's own libssl is found), at
  * start and every tls_rescan_s seconds, the distribution's usual paths, and
  * any the configuration names. A process that maps a new libssl is counted
  * from the rescan on: its earlier calls are not seen.
+ *
+ * Go: the program of every process (/proc/PID/exe, which also reaches a
+ * container's files and a program deleted since it started), at start, at
+ * every rescan, and as soon as a process starts (ra_exec, a ring buffer of
+ * pids), read once per file (inode, size, mtime) by gotls__probes(). A
+ * program rewritten in place or no longer run by any process is detached at
+ * the next rescan; a new file at the same path is a new inode, found when it
+ * is started.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,10 +28,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "elfbin.h"
+#include "gotls.h"
 #include "log.h"
 #include "prom.h"
 #include "reqacct.skel.h"
@@ -35,18 +48,31 @@ static const char *const default_libs[] = {
 
 /* The functions probed: entry program, and every one shares ra_ssl_ret. */
 #define TLS_FUNCS 4
-#define TLS_TARGETS_MAX 256	/* (library, process) pairs probed */
+#define TLS_TARGETS_MAX 256	/* (file, process) pairs probed */
+#define TLS_REJECTED_MAX 1024	/* programs read and found without crypto/tls */
 
-/*
- * What is probed: a library file for every process (pid -1), or, when
- * tls_comms selects processes, a library file for one process, named by
- * pid and start time (so a reused pid is a different process).
- */
-struct tls_target {
+/* A file as uprobes see it (by inode) and as it was when it was read. */
+struct file_id {
 	dev_t dev;
 	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+enum target_kind { TARGET_OPENSSL, TARGET_GO };
+
+/*
+ * What is probed: a library or program file for every process (pid -1),
+ * or, when tls_comms selects processes, an OpenSSL library file for one
+ * process, named by pid and start time (so a reused pid is a different
+ * process).
+ */
+struct tls_target {
+	enum target_kind kind;
+	struct file_id id;
 	int pid;
 	unsigned long long start;	/* /proc/PID/stat field 22 */
+	bool running;			/* Go: a process ran it at the last scan */
 	char path[PATH_MAX];
 	struct bpf_link *links[TLS_FUNCS * 2];
 	int nlinks;
@@ -55,10 +81,25 @@ struct tls_target {
 struct tls_state {
 	struct tls_target t[TLS_TARGETS_MAX];
 	int n;
-	int nlibs;		/* count_libs(), set by the main thread after each scan,
+	struct file_id rejected[TLS_REJECTED_MAX];	/* a ring */
+	unsigned nrejected;
+	struct ring_buffer *exec;	/* ra_exec_events */
+	int nlibs, nprogs;	/* count_files(), set by the main thread after each scan,
 				 * read by the scrape thread */
 	bool full_logged;
 };
+
+static void file_id_of(const struct stat *st, struct file_id *id)
+{
+	*id = (struct file_id){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+				.mtime = st->st_mtim };
+}
+
+static bool same_file(const struct file_id *a, const struct file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
 
 /* The start time of a process (clock ticks since boot), 0 if it is gone. */
 static unsigned long long proc_start(int pid)
@@ -86,6 +127,18 @@ static void detach(struct tls_target *t)
 	t->nlinks = 0;
 }
 
+/* A free target slot, or NULL (said once) when TLS_TARGETS_MAX are probed. */
+static struct tls_target *new_target(struct tls_state *ts, const char *path, int pid)
+{
+	if (ts->n < TLS_TARGETS_MAX)
+		return &ts->t[ts->n];
+	if (!ts->full_logged)
+		pr_warn("more than %d TLS targets: %s of pid %d and later ones not probed\n",
+			TLS_TARGETS_MAX, path, pid);
+	ts->full_logged = true;
+	return NULL;
+}
+
 static void attach_lib(struct agent *a, struct tls_state *ts, const char *path, int pid)
 {
 	struct reqacct_bpf *s = a->skel;
@@ -98,24 +151,21 @@ static void attach_lib(struct agent *a, struct tls_state *ts, const char *path, 
 	};
 	unsigned long long start = pid > 0 ? proc_start(pid) : 0;
 	struct tls_target *t;
+	struct file_id id;
 	struct stat st;
 
 	if (stat(path, &st) || !S_ISREG(st.st_mode) || (pid > 0 && !start))
 		return;
+	file_id_of(&st, &id);
 	for (int i = 0; i < ts->n; i++) {
-		if (ts->t[i].dev == st.st_dev && ts->t[i].ino == st.st_ino && ts->t[i].pid == pid &&
-		    ts->t[i].start == start)
+		if (ts->t[i].kind == TARGET_OPENSSL && ts->t[i].id.dev == id.dev &&
+		    ts->t[i].id.ino == id.ino && ts->t[i].pid == pid && ts->t[i].start == start)
 			return;
 	}
-	if (ts->n == TLS_TARGETS_MAX) {
-		if (!ts->full_logged)
-			pr_warn("more than %d OpenSSL targets: %s of pid %d and later ones not probed\n",
-				TLS_TARGETS_MAX, path, pid);
-		ts->full_logged = true;
+	t = new_target(ts, path, pid);
+	if (!t)
 		return;
-	}
-	t = &ts->t[ts->n];
-	*t = (struct tls_target){ .dev = st.st_dev, .ino = st.st_ino, .pid = pid, .start = start };
+	*t = (struct tls_target){ .kind = TARGET_OPENSSL, .id = id, .pid = pid, .start = start };
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	for (int f = 0; f < TLS_FUNCS; f++) {
 		for (int ret = 0; ret <= 1; ret++) {
@@ -140,6 +190,86 @@ static void attach_lib(struct agent *a, struct tls_state *ts, const char *path, 
 		pr_info("probing OpenSSL in %s (%d probes)\n", path, t->nlinks);
 }
 
+static void reject(struct tls_state *ts, const struct file_id *id)
+{
+	ts->rejected[ts->nrejected++ % TLS_REJECTED_MAX] = *id;
+}
+
+/* The program of a process, if it is Go with crypto/tls: probed for every
+ * process that runs the same file. */
+static void attach_go(struct agent *a, struct tls_state *ts, int pid)
+{
+	struct reqacct_bpf *s = a->skel;
+	struct bpf_program *progs[GOTLS_FUNCS] = {
+		[GOTLS_READ] = s->progs.ra_go_read, [GOTLS_WRITE] = s->progs.ra_go_write,
+	};
+	char exe[64], err[512];
+	__u64 off[GOTLS_FUNCS];
+	struct tls_target *t;
+	struct elfbin *b;
+	struct file_id id;
+	struct stat st;
+	ssize_t len;
+	int rc;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	if (stat(exe, &st) || !S_ISREG(st.st_mode))
+		return;
+	file_id_of(&st, &id);
+	for (int i = 0; i < ts->n; i++) {
+		t = &ts->t[i];
+		if (t->kind != TARGET_GO || t->id.dev != id.dev || t->id.ino != id.ino)
+			continue;
+		if (same_file(&t->id, &id)) {
+			t->running = true;
+			return;
+		}
+		/* Rewritten in place: the probes' offsets are the old file's. */
+		pr_info("%s changed since it was probed: probing it again\n", t->path);
+		detach(t);
+		ts->t[i] = ts->t[--ts->n];
+		break;
+	}
+	for (unsigned i = 0; i < TLS_REJECTED_MAX && i < ts->nrejected; i++)
+		if (same_file(&ts->rejected[i], &id))
+			return;
+	rc = elfbin__open(exe, &b, err, sizeof(err));
+	if (rc) {
+		pr_debug("pid %d: %s\n", pid, err);
+		reject(ts, &id);
+		return;
+	}
+	rc = gotls__probes(b, off, err, sizeof(err));
+	elfbin__close(b);
+	if (rc) {
+		if (rc != -ENOENT)
+			pr_warn("pid %d: Go crypto/tls not probed: %s\n", pid, err);
+		reject(ts, &id);
+		return;
+	}
+	t = new_target(ts, exe, pid);
+	if (!t)
+		return;
+	*t = (struct tls_target){ .kind = TARGET_GO, .id = id, .pid = -1, .running = true };
+	len = readlink(exe, t->path, sizeof(t->path) - 1);
+	t->path[len > 0 ? len : 0] = '\0';
+	for (int f = 0; f < GOTLS_FUNCS; f++) {
+		struct bpf_link *l = bpf_program__attach_uprobe(progs[f], false, -1, exe, off[f]);
+
+		if (!l) {
+			pr_warn("%s (pid %d): %s: not probed: %s\n", t->path, pid, gotls_func_names[f],
+				strerror(errno));
+			detach(t);
+			reject(ts, &id);
+			return;
+		}
+		t->links[t->nlinks++] = l;
+	}
+	ts->n++;
+	pr_info("probing Go crypto/tls in %s (pid %d and every process running it)\n", t->path,
+		pid);
+}
+
 /* Is a process selected by tls_comms (all are when it is empty)? */
 static bool selected(struct agent *a, const char *pid)
 {
@@ -161,37 +291,56 @@ static bool selected(struct agent *a, const char *pid)
 	return false;
 }
 
-/* Libraries mapped by running processes, through their own root; with
- * tls_comms, probed for the selected processes only. */
+/* The TLS code of one process: its program if Go, the libssl files it maps
+ * (through its own root); with tls_comms, OpenSSL for this process only. */
+static void scan_proc(struct agent *a, struct tls_state *t, const char *pid)
+{
+	char maps[300], line[PATH_MAX + 128], path[PATH_MAX + 300];
+	FILE *f;
+
+	if (!selected(a, pid))
+		return;
+	attach_go(a, t, atoi(pid));
+	snprintf(maps, sizeof(maps), "/proc/%s/maps", pid);
+	f = fopen(maps, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, '/');
+
+		if (!p || !strstr(p, "/libssl.so"))
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		if (strstr(p, " (deleted)"))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/root%s", pid, p);
+		attach_lib(a, t, path, a->cfg.ntls_comms ? atoi(pid) : -1);
+	}
+	if (f)
+		fclose(f);
+}
+
+/* Every running process; then Go programs no process runs are detached. */
 static void scan_procs(struct agent *a, struct tls_state *t)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *de;
+	int i = 0;
 
-	while (proc && (de = readdir(proc))) {
-		char maps[300], line[PATH_MAX + 128], path[PATH_MAX + 300];
-		FILE *f;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' || !selected(a, de->d_name))
-			continue;
-		snprintf(maps, sizeof(maps), "/proc/%s/maps", de->d_name);
-		f = fopen(maps, "re");
-		while (f && fgets(line, sizeof(line), f)) {
-			char *p = strchr(line, '/');
-
-			if (!p || !strstr(p, "/libssl.so"))
-				continue;
-			p[strcspn(p, "\n")] = '\0';
-			if (strstr(p, " (deleted)"))
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/root%s", de->d_name, p);
-			attach_lib(a, t, path, a->cfg.ntls_comms ? atoi(de->d_name) : -1);
-		}
-		if (f)
-			fclose(f);
-	}
+	for (int j = 0; j < t->n; j++)
+		t->t[j].running = false;
+	while (proc && (de = readdir(proc)))
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
+			scan_proc(a, t, de->d_name);
 	if (proc)
 		closedir(proc);
+	while (i < t->n) {
+		if (t->t[i].kind != TARGET_GO || t->t[i].running) {
+			i++;
+			continue;
+		}
+		pr_info("%s: no process runs it: not probed any more\n", t->t[i].path);
+		detach(&t->t[i]);
+		t->t[i] = t->t[--t->n];
+	}
 }
 
 /* Forget the targets of processes that exited (or whose pid was reused). */
@@ -211,19 +360,39 @@ static void reap(struct tls_state *ts)
 	}
 }
 
-/* Distinct library files among the targets. */
-static int count_libs(const struct tls_state *ts)
+/* Distinct files among the targets of a kind. */
+static int count_files(const struct tls_state *ts, enum target_kind kind)
 {
 	int n = 0;
 
 	for (int i = 0; i < ts->n; i++) {
-		bool seen = false;
+		bool seen = ts->t[i].kind != kind;
 
 		for (int j = 0; j < i && !seen; j++)
-			seen = ts->t[j].dev == ts->t[i].dev && ts->t[j].ino == ts->t[i].ino;
+			seen = ts->t[j].kind == kind && ts->t[j].id.dev == ts->t[i].id.dev &&
+			       ts->t[j].id.ino == ts->t[i].id.ino;
 		n += !seen;
 	}
 	return n;
+}
+
+static void count(struct tls_state *t)
+{
+	t->nlibs = count_files(t, TARGET_OPENSSL);
+	t->nprogs = count_files(t, TARGET_GO);
+}
+
+/* A program started (ra_exec): look at it now. */
+static int on_exec(void *ctx, void *data, size_t len)
+{
+	struct agent *a = ctx;
+	char pid[16];
+
+	if (len < sizeof(__u32))
+		return 0;
+	snprintf(pid, sizeof(pid), "%u", *(const __u32 *)data);
+	scan_proc(a, a->tls, pid);
+	return 0;
 }
 
 int tls__attach(struct agent *a)
@@ -240,9 +409,13 @@ int tls__attach(struct agent *a)
 			attach_lib(a, t, a->cfg.tls_libs[i], -1);
 	}
 	scan_procs(a, t);
-	t->nlibs = count_libs(t);
-	if (!t->n && !a->cfg.ntls_comms)
-		pr_warn("no OpenSSL library found to probe: HTTP over TLS is not counted\n");
+	count(t);
+	if (!t->n)
+		pr_info("no OpenSSL library or Go program with crypto/tls to probe yet\n");
+	t->exec = ring_buffer__new(bpf_map__fd(a->skel->maps.ra_exec_events), on_exec, a, NULL);
+	if (!t->exec)
+		pr_warn("no ring buffer for started programs (%s): new Go programs are found "
+			"every %u s\n", strerror(errno), a->cfg.tls_rescan_s);
 	return 0;
 }
 
@@ -252,13 +425,28 @@ void tls__rescan(struct agent *a)
 		return;
 	reap(a->tls);
 	scan_procs(a, a->tls);
-	a->tls->nlibs = count_libs(a->tls);
+	count(a->tls);
+}
+
+int tls__exec_fd(struct agent *a)
+{
+	return a->tls && a->tls->exec ? ring_buffer__epoll_fd(a->tls->exec) : -1;
+}
+
+void tls__exec_events(struct agent *a)
+{
+	if (!a->tls || !a->tls->exec)
+		return;
+	if (ring_buffer__consume(a->tls->exec) < 0)
+		pr_warn("reading started programs: %s\n", strerror(errno));
+	count(a->tls);
 }
 
 void tls__free(struct tls_state *t)
 {
 	if (!t)
 		return;
+	ring_buffer__free(t->exec);
 	for (int i = 0; i < t->n; i++)
 		detach(&t->t[i]);
 	free(t);
@@ -319,19 +507,25 @@ void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e)
 	struct ra_http_val *vals = calloc(max, sizeof(*vals));
 	struct ra_http_val *pcpu = calloc(a->ncpus, sizeof(*pcpu));
 	struct http_row *r = calloc(max + RA_ROLE_MAX, sizeof(*r));
+	/* A Go process's reads are seen at their entry, without their length:
+	 * a Go server's request bytes and a Go client's response bytes are not
+	 * known, and left out rather than shown as 0. */
 	static const struct {
 		const char *name, *help;
 		size_t off;
+		int go_unknown_role;	/* the role whose bytes a Go process read, or -1 */
 	} counters[] = {
 		{ "reqacct_http_requests_total",
-		  "HTTP/1.x requests over TLS that got a final response, per process (cgroup, comm), "
-		  "role, port, peer, method and status.", offsetof(struct ra_http_val, requests) },
+		  "HTTP/1.x requests over TLS, per process (cgroup, comm), role, port, peer, method "
+		  "and final status (\"unknown\": the connection closed before it was seen).",
+		  offsetof(struct ra_http_val, requests), -1 },
 		{ "reqacct_http_request_bytes_total",
-		  "Bytes of those requests (request line, headers, body) before encryption.",
-		  offsetof(struct ra_http_val, req_bytes) },
+		  "Bytes of those requests (request line, headers, body) before encryption. Not "
+		  "for Go servers (what a Go process reads has no known length).",
+		  offsetof(struct ra_http_val, req_bytes), RA_ROLE_SERVER },
 		{ "reqacct_http_response_bytes_total",
-		  "Bytes of their responses (status line, headers, body) before encryption.",
-		  offsetof(struct ra_http_val, resp_bytes) },
+		  "Bytes of their responses (status line, headers, body) before encryption. Not "
+		  "for Go clients.", offsetof(struct ra_http_val, resp_bytes), RA_ROLE_CLIENT },
 	};
 	size_t nr = 0;
 
@@ -356,15 +550,22 @@ void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e)
 		strcpy(r[nr].status, PEER_OVERFLOW);
 		nr++;
 	}
-	for (size_t i = 0; i < nr; i++)
-		if (!r[i].status[0])
+	for (size_t i = 0; i < nr; i++) {
+		if (r[i].status[0])
+			continue;
+		if (r[i].k.status)
 			snprintf(r[i].status, sizeof(r[i].status), "%u", r[i].k.status);
+		else
+			strcpy(r[i].status, "unknown");
+	}
 	qsort(r, nr, sizeof(*r), cmp_http_row);
 	for (size_t c = 0; c < sizeof(counters) / sizeof(counters[0]); c++) {
 		prom__family(b, counters[c].name, "counter", counters[c].help);
 		for (size_t i = 0; i < nr; i++) {
 			struct prom_label l[HTTP_LABELS];
 
+			if (r[i].k.lib == RA_TLS_GO && r[i].k.flow.role == counters[c].go_unknown_role)
+				continue;
 			row_labels(&r[i], l);
 			prom__sample_u64(b, counters[c].name, l, HTTP_LABELS,
 					 *(const __u64 *)((const char *)&r[i].v + counters[c].off));
@@ -372,7 +573,8 @@ void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e)
 	}
 	prom__family(b, "reqacct_http_request_duration_seconds", "histogram",
 		     "First request byte to last response byte, as the process saw them; counted "
-		     "when the next request on the connection starts or the connection closes.");
+		     "when the next request on the connection starts or the connection closes, for "
+		     "requests with a final status.");
 	for (size_t i = 0; i < nr; i++) {
 		struct prom_label l[HTTP_LABELS + 1];
 
@@ -383,6 +585,9 @@ void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e)
 	prom__family(b, "reqacct_tls_libraries_probed", "gauge",
 		     "OpenSSL library files whose SSL_read/SSL_write the agent probes.");
 	prom__sample_u64(b, "reqacct_tls_libraries_probed", NULL, 0, a->tls ? a->tls->nlibs : 0);
+	prom__family(b, "reqacct_tls_go_programs_probed", "gauge",
+		     "Go program files whose crypto/tls Read/Write the agent probes.");
+	prom__sample_u64(b, "reqacct_tls_go_programs_probed", NULL, 0, a->tls ? a->tls->nprogs : 0);
 out:
 	free(keys);
 	free(vals);
