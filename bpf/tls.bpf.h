@@ -166,9 +166,11 @@ static __always_inline int http_method_after(const __u8 b[RA_HTTP_PEEK], __u32 p
 	return m2 >= 0 && m2 != RA_HTTP_M_OTHER ? m2 : m;
 }
 
-/* Count plaintext on its connection's exchange. Returns true when it
- * started a request. */
-static __always_inline bool http_data(const struct http_data *d)
+enum http_start { HTTP_NONE, HTTP_REQUEST_LINE, HTTP_STATUS_LINE };
+
+/* Count plaintext on its connection's exchange. Returns what message it
+ * started. */
+static __always_inline enum http_start http_data(const struct http_data *d)
 {
 	bool request = (d->flow->role == RA_ROLE_CLIENT) == (d->dir == RA_CNT_BYTES_SENT);
 	__u32 peek = d->avail < RA_HTTP_PEEK ? d->avail : RA_HTTP_PEEK;
@@ -182,10 +184,10 @@ static __always_inline bool http_data(const struct http_data *d)
 	 * power of two: the mask is for the verifier). */
 	if (bpf_probe_read_user(b, sizeof(b), (void *)d->buf)) {
 		if (!peek || peek >= RA_HTTP_PEEK)
-			return false;
+			return HTTP_NONE;
 		RA_MASK(peek, RA_HTTP_PEEK - 1);
 		if (bpf_probe_read_user(b, peek, (void *)d->buf))
-			return false;
+			return HTTP_NONE;
 	}
 	hc = bpf_map_lookup_elem(&ra_http_conns, &d->sk);
 	if (request) {
@@ -197,17 +199,17 @@ static __always_inline bool http_data(const struct http_data *d)
 				hc->next_req_bytes += d->n;
 			else if (hc && hc->state == RA_HTTP_REQUEST)
 				hc->req_bytes += d->n;
-			return false;
+			return HTTP_NONE;
 		}
 		if (!hc) {
 			if (bpf_map_update_elem(&ra_http_conns, &d->sk, &fresh, BPF_NOEXIST) &&
 			    !bpf_map_lookup_elem(&ra_http_conns, &d->sk)) {
 				stat_inc(RA_STAT_HTTP_CONNS_FULL);
-				return false;
+				return HTTP_NONE;
 			}
 			hc = bpf_map_lookup_elem(&ra_http_conns, &d->sk);
 			if (!hc)
-				return false;
+				return HTTP_NONE;
 		}
 		/* A request written before the current one's status was seen
 		 * waits (a Go client's reader sees a status after its writer
@@ -219,7 +221,7 @@ static __always_inline bool http_data(const struct http_data *d)
 			hc->next_method = m;
 			hc->next_start_ns = d->ns;
 			hc->next_req_bytes = d->n;
-			return true;
+			return HTTP_REQUEST_LINE;
 		}
 		hc->key.flow = *d->flow;
 		hc->key.method = m;
@@ -229,10 +231,10 @@ static __always_inline bool http_data(const struct http_data *d)
 		hc->req_bytes = d->n;
 		hc->interim_bytes = 0;
 		hc->state = RA_HTTP_REQUEST;
-		return true;
+		return HTTP_REQUEST_LINE;
 	}
 	if (!hc || hc->state == RA_HTTP_IDLE)
-		return false;	/* a response to a request not seen */
+		return HTTP_NONE;	/* a response to a request not seen */
 	s = ra_http_status(b, peek);
 	if (hc->state == RA_HTTP_RESPONSE) {
 		if (s < 0 || !hc->next) {	/* the response goes on */
@@ -240,21 +242,21 @@ static __always_inline bool http_data(const struct http_data *d)
 			v = http_flow(&hc->key, d->tgid);
 			if (v)
 				__sync_fetch_and_add(&v->resp_bytes, d->n);
-			return false;
+			return HTTP_NONE;
 		}
 		http_finish(hc, d->tgid);	/* the next request's response */
 	}
 	if (s < 0)
-		return false;
+		return HTTP_NONE;
 	if (s < 200) {	/* interim (100 Continue): its bytes go to the final one */
 		hc->interim_bytes += d->n;
-		return false;
+		return HTTP_NONE;
 	}
 	hc->key.status = s;
 	hc->state = RA_HTTP_RESPONSE;
 	hc->last_resp_ns = d->ns;
 	http_count(hc, d->n + hc->interim_bytes, d->tgid);
-	return false;
+	return HTTP_STATUS_LINE;
 }
 
 /* The return of an SSL call: ret is its return value. */
@@ -379,17 +381,41 @@ static __always_inline bool go_flow(struct sock *sk, struct ra_flow_key *key)
 	return true;
 }
 
+/* A Go Read that returned: count what its buffer holds. A server's request
+ * started when its first byte arrived, a client's response ended at its
+ * last (the receive times of handle_io). Not inlined: called in a loop. */
+static __noinline enum http_start go_read_done(struct ra_go_conn *gc, const struct ra_go_read *r,
+					       struct http_data *d, __u64 now)
+{
+	enum http_start start;
+
+	d->buf = r->buf;
+	d->avail = r->len;
+	d->n = 0;
+	if (bpf_probe_read_user(&d->before, 1, (void *)(r->buf - 1)))
+		d->before = 0;
+	d->dir = RA_CNT_BYTES_RECV;
+	d->ns = d->flow->role == RA_ROLE_SERVER ? gc->rx_first_ns : gc->rx_last_ns;
+	if (!d->ns)
+		d->ns = now;
+	start = http_data(d);
+	if (start == HTTP_REQUEST_LINE)
+		gc->rx_first_ns = 0;
+	return start;
+}
+
 /* Entry of crypto/tls.(*Conn).Write (dir sent) or .Read (dir received). */
 static __always_inline void go_tls_call(struct pt_regs *ctx, __u8 dir)
 {
 	static const struct ra_go_conn zero;
 	__u64 g = GO_G(ctx), now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid(), skey;
-	__u64 len = GO_ARG3(ctx);
+	__u64 buf = GO_ARG2(ctx), len = GO_ARG3(ctx);
 	struct ra_flow_key key = {};
 	struct http_data d = { .flow = &key, .tgid = id >> 32, .lib = RA_TLS_GO };
+	__u32 slot = RA_GO_READS;
+	__u64 oldest = ~0ULL;
 	struct ra_go_conn *gc;
 	struct sock *sk;
-	__u32 free = 0;
 
 	if (GO_TO_MORESTACK(ctx))
 		return;
@@ -413,38 +439,54 @@ static __always_inline void go_tls_call(struct pt_regs *ctx, __u8 dir)
 		if (!gc)
 			return;
 	}
-	/* This goroutine's earlier Read has returned: its bytes are in its
-	 * buffer (their count is not known). A server's request started when
-	 * its first byte arrived; a client's response ended at its last. */
+	/* Reads whose bytes are in their buffers now (their count is not
+	 * known), oldest first: this goroutine's earlier one (it returned
+	 * before this call), and any into the buffer this Read is about to
+	 * overwrite (a bufio.Reader's buffer goes from net/http's reading
+	 * goroutine to the one reading the body; a Go program does not read
+	 * into one buffer from two goroutines at once). */
+	for (int k = 0; k < RA_GO_READS; k++) {
+		struct ra_go_read *r;
+		__u32 pick = RA_GO_READS;
+		__u64 first = ~0ULL;
+
+		for (int i = 0; i < RA_GO_READS; i++) {
+			r = &gc->rd[i];
+			if (!r->g || r->ns >= first ||
+			    (r->g != g && !(dir == RA_CNT_BYTES_RECV && r->buf < buf + len &&
+					    buf < r->buf + RA_HTTP_PEEK)))
+				continue;
+			first = r->ns;
+			pick = i;
+		}
+		if (pick >= RA_GO_READS)
+			break;
+		r = &gc->rd[pick];
+		if (go_read_done(gc, r, &d, now) != HTTP_NONE)
+			gc->head_g = r->g;
+		r->g = 0;
+		r->ns = 0;
+	}
+	/* The goroutine that reads requests or statuses keeps its slot; other
+	 * readers share the rest, the oldest giving way. */
 	for (int i = 0; i < RA_GO_READS; i++) {
 		struct ra_go_read *r = &gc->rd[i];
 
-		if (r->g != g) {	/* another's, or free (ns 0): keep the oldest */
-			if (r->ns < gc->rd[free].ns)
-				free = i;
+		if (r->g && r->g == gc->head_g)
 			continue;
+		if (r->ns < oldest) {	/* a free slot has ns 0 */
+			oldest = r->ns;
+			slot = i;
 		}
-		d.buf = r->buf;
-		d.avail = r->len;
-		d.n = 0;
-		if (bpf_probe_read_user(&d.before, 1, (void *)(r->buf - 1)))
-			d.before = 0;
-		d.dir = RA_CNT_BYTES_RECV;
-		d.ns = key.role == RA_ROLE_SERVER ? gc->rx_first_ns : gc->rx_last_ns;
-		if (!d.ns)
-			d.ns = now;
-		if (http_data(&d))
-			gc->rx_first_ns = 0;
-		r->g = 0;
-		r->ns = 0;
-		free = i;
 	}
 	if (dir == RA_CNT_BYTES_RECV) {
-		gc->rd[free % RA_GO_READS] = (struct ra_go_read){
-			.g = g, .buf = GO_ARG2(ctx), .ns = now, .len = len > 0xffffffff ? 0xffffffff : len };
+		if (slot < RA_GO_READS)
+			gc->rd[slot] = (struct ra_go_read){
+				.g = g, .buf = buf, .ns = now,
+				.len = len > 0xffffffff ? 0xffffffff : len };
 		return;
 	}
-	d.buf = GO_ARG2(ctx);
+	d.buf = buf;
 	d.avail = len > 0xffffffff ? 0xffffffff : len;
 	d.n = len;
 	d.before = 0;

@@ -226,12 +226,13 @@ _Static_assert(sizeof(struct ra_http_conn) == 112, "ra_http_conn ABI");
  * A Go crypto/tls connection (ra_go_conns, by struct sock address). A Read is
  * seen at its entry, so its buffer is remembered and read at the next Read
  * or Write entry of the same goroutine, which starts after the Read returned.
- * Different goroutines read one connection (net/http's background read), so
- * there is a slot per goroutine, the oldest reused. The kernel's receive
- * times (handle_io) give what an entry probe cannot: when a server's request
- * arrived and when a client's response ended.
+ * Different goroutines read one connection (net/http's background read, a
+ * client's body reads), so there is a slot per goroutine; the one whose
+ * reads start messages keeps its slot, the others share the rest. The
+ * kernel's receive times (handle_io) give what an entry probe cannot: when
+ * a server's request arrived and when a client's response ended.
  */
-#define RA_GO_READS 2
+#define RA_GO_READS 3
 struct ra_go_read {
 	__u64 g;		/* the goroutine (runtime.g address), 0 = free */
 	__u64 buf;		/* user address of the Read's buffer */
@@ -243,10 +244,11 @@ _Static_assert(sizeof(struct ra_go_read) == 32, "ra_go_read ABI");
 
 struct ra_go_conn {
 	struct ra_go_read rd[RA_GO_READS];
+	__u64 head_g;		/* the goroutine whose reads start messages */
 	__u64 rx_first_ns;	/* first receive since the last request started */
 	__u64 rx_last_ns;	/* last receive */
 };
-_Static_assert(sizeof(struct ra_go_conn) == 80, "ra_go_conn ABI");
+_Static_assert(sizeof(struct ra_go_conn) == 120, "ra_go_conn ABI");
 
 /*
  * Global counters (ra_stats, a per-CPU array indexed by this enum): every
