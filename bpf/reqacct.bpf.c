@@ -340,9 +340,9 @@ int ra_go_read(struct pt_regs *ctx)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ra_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u32 pid = p->tgid;
+	struct ra_exec_event e = { .ns = bpf_ktime_get_ns(), .pid = p->tgid };
 
-	if (bpf_ringbuf_output(&ra_exec_events, &pid, sizeof(pid), 0))
+	if (bpf_ringbuf_output(&ra_exec_events, &e, sizeof(e), 0))
 		stat_inc(RA_STAT_EXEC_LOST);
 	return 0;
 }

@@ -120,7 +120,7 @@ _Static_assert(sizeof(struct ra_listener_key) == 8, "ra_listener_key ABI");
 #define RA_MAX_TLS_SSL 16384	/* ra_tls_ssl: (process, SSL object) -> connection */
 #endif
 #define RA_MAX_TLS_CALLS 4096	/* ra_tls_calls: SSL_read/SSL_write calls in flight */
-#define RA_EXEC_RING_BYTES (64 * 1024)	/* ra_exec_events: 4096 pids of 16 B records */
+#define RA_EXEC_RING_BYTES (64 * 1024)	/* ra_exec_events: 2730 events of 24 B */
 #ifndef RA_MAX_GO_CONNS
 #define RA_MAX_GO_CONNS 16384	/* ra_go_conns: Go crypto/tls connections */
 #endif
@@ -249,6 +249,14 @@ struct ra_go_conn {
 	__u64 rx_last_ns;	/* last receive */
 };
 _Static_assert(sizeof(struct ra_go_conn) == 120, "ra_go_conn ABI");
+
+/* A program started (ra_exec_events). */
+struct ra_exec_event {
+	__u64 ns;		/* bpf_ktime_get_ns() at the exec (CLOCK_MONOTONIC) */
+	__u32 pid;		/* its process */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ra_exec_event) == 16, "ra_exec_event ABI");
 
 /*
  * Global counters (ra_stats, a per-CPU array indexed by this enum): every

@@ -302,6 +302,8 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		{ "ra_tls_ssl", s->maps.ra_tls_ssl,
 		  count_entries(bpf_map__fd(s->maps.ra_tls_ssl), sizeof(struct ra_tls_ssl_key)) },
 		{ "ra_dns_names", s->maps.ra_dns_names, e->dns_names },
+		{ "ra_go_conns", s->maps.ra_go_conns,
+		  count_entries(bpf_map__fd(s->maps.ra_go_conns), sizeof(__u64)) },
 	};
 	static const struct {
 		const char *map, *reason;
@@ -322,6 +324,8 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		{ "ra_http_conns", "full", RA_STAT_HTTP_CONNS_FULL },
 		{ "ra_tls_calls", "full", RA_STAT_TLS_CALLS_FULL },
 		{ "ra_tls_ssl", "full", RA_STAT_TLS_SSL_FULL },
+		{ "ra_go_conns", "full", RA_STAT_GO_CONNS_FULL },
+		{ "ra_exec_events", "full", RA_STAT_EXEC_LOST },
 	};
 	char ver[32];
 	struct rusage ru;
@@ -373,6 +377,12 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 	prom__family(b, "reqacct_tls_unattributed_total", "counter",
 		     "SSL_read/SSL_write calls whose connection was never seen (not counted).");
 	prom__sample_u64(b, "reqacct_tls_unattributed_total", NULL, 0, stat_sum(a, RA_STAT_TLS_NO_CONN));
+
+	prom__family(b, "reqacct_go_tls_no_socket_total", "counter",
+		     "Go crypto/tls Read/Write calls whose TCP socket was not found (a connection "
+		     "over something else than *net.TCPConn, or Go structures laid out otherwise "
+		     "than the agent reads them); not counted.");
+	prom__sample_u64(b, "reqacct_go_tls_no_socket_total", NULL, 0, stat_sum(a, RA_STAT_GO_NO_SOCK));
 
 	prom__family(b, "reqacct_listeners_seeded", "gauge",
 		     "Listening sockets found in /proc at start (older than the agent).");

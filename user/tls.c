@@ -17,9 +17,9 @@
  * container's files and a program deleted since it started), at start, at
  * every rescan, and as soon as a process starts (ra_exec, a ring buffer of
  * pids), read once per file (inode, size, mtime) by gotls__probes(). A
- * program rewritten in place or no longer run by any process is detached at
- * the next rescan; a new file at the same path is a new inode, found when it
- * is started.
+ * program stays probed while its file exists unchanged (the target keeps it
+ * open); one deleted, replaced by a new file (a new inode, found when it is
+ * started) or rewritten in place is detached at the next rescan.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -72,7 +74,7 @@ struct tls_target {
 	struct file_id id;
 	int pid;
 	unsigned long long start;	/* /proc/PID/stat field 22 */
-	bool running;			/* Go: a process ran it at the last scan */
+	int fd;				/* Go: the program file, open; else -1 */
 	char path[PATH_MAX];
 	struct bpf_link *links[TLS_FUNCS * 2];
 	int nlinks;
@@ -125,6 +127,9 @@ static void detach(struct tls_target *t)
 	for (int i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
 	t->nlinks = 0;
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
 }
 
 /* A free target slot, or NULL (said once) when TLS_TARGETS_MAX are probed. */
@@ -165,7 +170,8 @@ static void attach_lib(struct agent *a, struct tls_state *ts, const char *path, 
 	t = new_target(ts, path, pid);
 	if (!t)
 		return;
-	*t = (struct tls_target){ .kind = TARGET_OPENSSL, .id = id, .pid = pid, .start = start };
+	*t = (struct tls_target){ .kind = TARGET_OPENSSL, .id = id, .pid = pid, .start = start,
+				  .fd = -1 };
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	for (int f = 0; f < TLS_FUNCS; f++) {
 		for (int ret = 0; ret <= 1; ret++) {
@@ -196,34 +202,33 @@ static void reject(struct tls_state *ts, const struct file_id *id)
 }
 
 /* The program of a process, if it is Go with crypto/tls: probed for every
- * process that runs the same file. */
+ * process that runs the same file. The file is read and probed through a
+ * descriptor of it, so a process that exits meanwhile changes nothing. */
 static void attach_go(struct agent *a, struct tls_state *ts, int pid)
 {
 	struct reqacct_bpf *s = a->skel;
 	struct bpf_program *progs[GOTLS_FUNCS] = {
 		[GOTLS_READ] = s->progs.ra_go_read, [GOTLS_WRITE] = s->progs.ra_go_write,
 	};
-	char exe[64], err[512];
+	char exe[64], path[64], err[512];
 	__u64 off[GOTLS_FUNCS];
 	struct tls_target *t;
 	struct elfbin *b;
 	struct file_id id;
 	struct stat st;
 	ssize_t len;
-	int rc;
+	int fd, rc;
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
 	if (stat(exe, &st) || !S_ISREG(st.st_mode))
-		return;
+		return;		/* gone, or a kernel thread */
 	file_id_of(&st, &id);
 	for (int i = 0; i < ts->n; i++) {
 		t = &ts->t[i];
 		if (t->kind != TARGET_GO || t->id.dev != id.dev || t->id.ino != id.ino)
 			continue;
-		if (same_file(&t->id, &id)) {
-			t->running = true;
+		if (same_file(&t->id, &id))
 			return;
-		}
 		/* Rewritten in place: the probes' offsets are the old file's. */
 		pr_info("%s changed since it was probed: probing it again\n", t->path);
 		detach(t);
@@ -233,41 +238,50 @@ static void attach_go(struct agent *a, struct tls_state *ts, int pid)
 	for (unsigned i = 0; i < TLS_REJECTED_MAX && i < ts->nrejected; i++)
 		if (same_file(&ts->rejected[i], &id))
 			return;
-	rc = elfbin__open(exe, &b, err, sizeof(err));
-	if (rc) {
-		pr_debug("pid %d: %s\n", pid, err);
-		reject(ts, &id);
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	}
-	rc = gotls__probes(b, off, err, sizeof(err));
-	elfbin__close(b);
-	if (rc) {
-		if (rc != -ENOENT)
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (fstat(fd, &st))
+		goto out;
+	file_id_of(&st, &id);
+	rc = elfbin__open(path, &b, err, sizeof(err));
+	if (!rc) {
+		rc = gotls__probes(b, off, err, sizeof(err));
+		elfbin__close(b);
+		if (rc && rc != -ENOENT)
 			pr_warn("pid %d: Go crypto/tls not probed: %s\n", pid, err);
+	}
+	if (rc) {
 		reject(ts, &id);
-		return;
+		goto out;
 	}
 	t = new_target(ts, exe, pid);
 	if (!t)
-		return;
-	*t = (struct tls_target){ .kind = TARGET_GO, .id = id, .pid = -1, .running = true };
+		goto out;
+	*t = (struct tls_target){ .kind = TARGET_GO, .id = id, .pid = -1, .fd = -1 };
 	len = readlink(exe, t->path, sizeof(t->path) - 1);
 	t->path[len > 0 ? len : 0] = '\0';
 	for (int f = 0; f < GOTLS_FUNCS; f++) {
-		struct bpf_link *l = bpf_program__attach_uprobe(progs[f], false, -1, exe, off[f]);
+		struct bpf_link *l = bpf_program__attach_uprobe(progs[f], false, -1, path, off[f]);
 
 		if (!l) {
 			pr_warn("%s (pid %d): %s: not probed: %s\n", t->path, pid, gotls_func_names[f],
 				strerror(errno));
 			detach(t);
 			reject(ts, &id);
-			return;
+			goto out;
 		}
 		t->links[t->nlinks++] = l;
 	}
+	t->fd = fd;
+	fd = -1;
 	ts->n++;
 	pr_info("probing Go crypto/tls in %s (pid %d and every process running it)\n", t->path,
 		pid);
+out:
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Is a process selected by tls_comms (all are when it is empty)? */
@@ -318,32 +332,37 @@ static void scan_proc(struct agent *a, struct tls_state *t, const char *pid)
 		fclose(f);
 }
 
-/* Every running process; then Go programs no process runs are detached. */
+/* Every running process. */
 static void scan_procs(struct agent *a, struct tls_state *t)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *de;
-	int i = 0;
 
-	for (int j = 0; j < t->n; j++)
-		t->t[j].running = false;
 	while (proc && (de = readdir(proc)))
 		if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
 			scan_proc(a, t, de->d_name);
 	if (proc)
 		closedir(proc);
-	while (i < t->n) {
-		if (t->t[i].kind != TARGET_GO || t->t[i].running) {
-			i++;
-			continue;
-		}
-		pr_info("%s: no process runs it: not probed any more\n", t->t[i].path);
-		detach(&t->t[i]);
-		t->t[i] = t->t[--t->n];
-	}
 }
 
-/* Forget the targets of processes that exited (or whose pid was reused). */
+/* Is a target still what it was? An OpenSSL target of one process: while
+ * that process lives (not a reused pid). A Go program: while its file
+ * exists unchanged (a program run again soon, kubectl, is probed already;
+ * one replaced by a new file or rewritten in place is not). */
+static bool current(const struct tls_target *t)
+{
+	struct file_id id;
+	struct stat st;
+
+	if (t->kind == TARGET_OPENSSL)
+		return t->pid <= 0 || proc_start(t->pid) == t->start;
+	if (fstat(t->fd, &st) || !st.st_nlink)
+		return false;
+	file_id_of(&st, &id);
+	return same_file(&id, &t->id);
+}
+
+/* Detach what is not current any more. */
 static void reap(struct tls_state *ts)
 {
 	int i = 0;
@@ -351,10 +370,12 @@ static void reap(struct tls_state *ts)
 	while (i < ts->n) {
 		struct tls_target *t = &ts->t[i];
 
-		if (t->pid <= 0 || proc_start(t->pid) == t->start) {
+		if (current(t)) {
 			i++;
 			continue;
 		}
+		if (t->kind == TARGET_GO)
+			pr_info("%s was replaced or removed: not probed any more\n", t->path);
 		detach(t);
 		ts->t[i] = ts->t[--ts->n];
 	}
@@ -385,13 +406,20 @@ static void count(struct tls_state *t)
 /* A program started (ra_exec): look at it now. */
 static int on_exec(void *ctx, void *data, size_t len)
 {
+	const struct ra_exec_event *e = data;
 	struct agent *a = ctx;
+	struct timespec t0, t1;
 	char pid[16];
 
-	if (len < sizeof(__u32))
+	if (len < sizeof(*e))
 		return 0;
-	snprintf(pid, sizeof(pid), "%u", *(const __u32 *)data);
+	snprintf(pid, sizeof(pid), "%u", e->pid);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	scan_proc(a, a->tls, pid);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_debug("pid %s: looked at %.2f ms after its exec, for %.2f ms\n", pid,
+		 (t0.tv_sec * 1e9 + t0.tv_nsec - e->ns) / 1e6,
+		 ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e6);
 	return 0;
 }
 
