@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""What the Go crypto/tls probes cost a Go HTTPS server: hey against the
+stripped Go 1.19 fixture server (tests/fixtures/gotls `serve`, HTTP/1.1 over
+TLS, 1 KiB responses) on loopback, with and without the agent (--tls on), in
+interleaved pairs, fixed request counts. Two workloads: only the server is
+probed (--tls-comm gosrv), and everything is, hey (also Go) included, as on a
+node where every Go program is probed. Prints the median requests/s ratio,
+the median ratio of the server's CPU per request (utime+stime), and BPF
+hits per request and run time per hit (one more run with
+kernel.bpf_stats_enabled). The uprobe trap itself (about 1 us a hit on the
+emulated jbe, PLATFORM.md) is not in the BPF run time.
+
+  tools/bench/gotls_overhead.py [--pairs N] [--requests N]
+
+Not a test: numbers go to BENCHMARKS.md. Needs root and Go 1.19 (to build
+the fixture)."""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ralib import Cgroups, Procs, make_cert, require, require_root, tmpdir, wait_port  # noqa: E402
+from benchlib import AgentRunner, compare, print_table  # noqa: E402
+
+PORT = 18092
+WORKLOADS = [  # name, agent arguments
+    ("Go TLS server probed, keep-alive, 1 KiB", ["--tls-comm", "gosrv"]),
+    ("Go TLS server and hey (Go) probed, keep-alive, 1 KiB", []),
+]
+
+
+def hey(n):
+    out = subprocess.run(["hey", "-n", str(n), "-c", "8", f"https://127.0.0.1:{PORT}/bytes/1024"],
+                         capture_output=True, text=True, timeout=600).stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    ok = re.search(r"\[200\]\s+(\d+) responses", out)
+    if not m or not ok or int(ok.group(1)) != n:
+        raise RuntimeError("hey did not get all 200s:\n" + out)
+    return float(m.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pairs", type=int, default=7)
+    ap.add_argument("--requests", type=int, default=20000)
+    args = ap.parse_args()
+    require_root()
+    require("hey", "bpftool", "openssl")
+    out = os.path.join(ROOT, ".output", "tests", "gotls")
+    subprocess.run([os.path.join(ROOT, "tests", "tools", "build-gotls.sh"), out], check=True)
+    procs, cg = Procs(), Cgroups("srv")
+    rows = []
+    try:
+        with tmpdir() as d:
+            key, crt = make_cert(d)
+            gosrv = os.path.join(d, "gosrv")
+            shutil.copy(os.path.join(out, "static"), gosrv)
+            srv = procs.start([gosrv, "serve", f"127.0.0.1:{PORT}", crt, key, "-"], cg.path("srv"))
+            wait_port(PORT)
+            for name, extra in WORKLOADS:
+                runner = AgentRunner(procs, ["--port", str(PORT), "--tls", "on"] + extra, cg.base,
+                                     os.path.join(d, "agent.log"))
+                hey(2000)	# warm-up
+                rows.append((name, *compare(runner, args.pairs, lambda: hey(args.requests),
+                                            args.requests, srv.pid)))
+    finally:
+        procs.stop_all()
+        cg.remove()
+    print_table(f"Go 1.19 HTTPS server (GOMAXPROCS 2) under hey -c 8, {args.requests} requests x "
+                f"{args.pairs} pairs, interleaved", "req", "server", rows)
+
+
+if __name__ == "__main__":
+    main()
