@@ -51,8 +51,7 @@ static __always_inline int handle_io(struct sock *sk, int ret, int flags, enum r
 	st = bpf_sk_storage_get(&ra_sk, sk, NULL, 0);
 	if (st && io_cached(st, tgid, &key, &slot)) {
 		flow_add(&key, slot, tgid, dir, ret);
-		if (ra_tls_on)
-			tls_io(sk, &key, slot, dir);
+		tls_io(sk, &key, slot, dir);
 		return 0;
 	}
 	if (!sk_watched(sk, &w))
@@ -66,8 +65,7 @@ static __always_inline int handle_io(struct sock *sk, int ret, int flags, enum r
 	if (st)
 		io_cache(st, tgid, &key, w.slot);
 	flow_add(&key, w.slot, tgid, dir, ret);
-	if (ra_tls_on)
-		tls_io(sk, &key, w.slot, dir);
+	tls_io(sk, &key, w.slot, dir);
 	return 0;
 }
 
@@ -152,7 +150,8 @@ static __always_inline void handle_state(const struct sock *sk, int old, int new
 	/* Most transitions (FIN_WAIT*, CLOSE_WAIT, ...) matter to no counter. */
 	if (!((1 << new) & INTERESTING_STATES) || !sk_is_tcp(sk))
 		return;
-	if (new == TCP_CLOSE && ra_tls_on)	/* also sockets older than the agent */
+	/* Every socket, those older than the agent too. */
+	if (new == TCP_CLOSE && (ra_tls_openssl_on || ra_tls_go_on))
 		http_close(sk);
 	if (new == TCP_LISTEN || (old == TCP_CLOSE && new == TCP_SYN_SENT) ||
 	    (old == TCP_SYN_RECV && new == TCP_ESTABLISHED)) {

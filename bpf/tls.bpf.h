@@ -28,7 +28,9 @@
 #include "http_parse.h"
 #include "bounds.h"
 
-const volatile bool ra_tls_on = false;	/* set by the loader when the uprobes attach */
+/* Set by the loader for the libraries it probes. */
+const volatile bool ra_tls_openssl_on = false;
+const volatile bool ra_tls_go_on = false;
 
 static const __u32 ra_http_lat_bounds_us[RA_HTTP_LAT_BOUNDS] = { RA_HTTP_LAT_BOUNDS_US };
 
@@ -395,7 +397,7 @@ static __noinline enum http_start go_read_done(struct ra_go_conn *gc, const stru
 	if (bpf_probe_read_user(&d->before, 1, (void *)(r->buf - 1)))
 		d->before = 0;
 	d->dir = RA_CNT_BYTES_RECV;
-	d->ns = d->flow->role == RA_ROLE_SERVER ? gc->rx_first_ns : gc->rx_last_ns;
+	d->ns = gc->flow.role == RA_ROLE_SERVER ? gc->rx_first_ns : gc->rx_last_ns;
 	if (!d->ns)
 		d->ns = now;
 	start = http_data(d);
@@ -407,11 +409,9 @@ static __noinline enum http_start go_read_done(struct ra_go_conn *gc, const stru
 /* Entry of crypto/tls.(*Conn).Write (dir sent) or .Read (dir received). */
 static __always_inline void go_tls_call(struct pt_regs *ctx, __u8 dir)
 {
-	static const struct ra_go_conn zero;
 	__u64 g = GO_G(ctx), now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid(), skey;
 	__u64 buf = GO_ARG2(ctx), len = GO_ARG3(ctx);
-	struct ra_flow_key key = {};
-	struct http_data d = { .flow = &key, .tgid = id >> 32, .lib = RA_TLS_GO };
+	struct http_data d = { .tgid = id >> 32, .lib = RA_TLS_GO };
 	__u32 slot = RA_GO_READS;
 	__u64 oldest = ~0ULL;
 	struct ra_go_conn *gc;
@@ -424,14 +424,15 @@ static __always_inline void go_tls_call(struct pt_regs *ctx, __u8 dir)
 		stat_inc(RA_STAT_GO_NO_SOCK);
 		return;
 	}
-	if (!go_flow(sk, &key))
-		return;
 	skey = (__u64)sk;
 	d.sk = skey;
 	gc = bpf_map_lookup_elem(&ra_go_conns, &skey);
-	if (!gc) {
-		if (bpf_map_update_elem(&ra_go_conns, &skey, &zero, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&ra_go_conns, &skey)) {
+	if (!gc || gc->tgid != d.tgid) {	/* first call of this process on it */
+		struct ra_go_conn fresh = { .tgid = d.tgid };
+
+		if (!go_flow(sk, &fresh.flow))
+			return;
+		if (bpf_map_update_elem(&ra_go_conns, &skey, &fresh, BPF_ANY)) {
 			stat_inc(RA_STAT_GO_CONNS_FULL);
 			return;
 		}
@@ -439,6 +440,7 @@ static __always_inline void go_tls_call(struct pt_regs *ctx, __u8 dir)
 		if (!gc)
 			return;
 	}
+	d.flow = &gc->flow;
 	/* Reads whose bytes are in their buffers now (their count is not
 	 * known), oldest first: this goroutine's earlier one (it returned
 	 * before this call), and any into the buffer this Read is about to
@@ -509,12 +511,13 @@ static __always_inline void go_recv(const struct sock *sk)
 	gc->rx_last_ns = now;
 }
 
-/* Socket I/O (handle_io) while TLS is followed. */
+/* Socket I/O (handle_io): what the TLS probes need from it. */
 static __always_inline void tls_io(struct sock *sk, const struct ra_flow_key *key, __u8 slot,
 				   enum ra_counter dir)
 {
-	tls_nested_io(sk, key, slot);
-	if (dir == RA_CNT_BYTES_RECV)
+	if (ra_tls_openssl_on)
+		tls_nested_io(sk, key, slot);
+	if (ra_tls_go_on && dir == RA_CNT_BYTES_RECV)
 		go_recv(sk);
 }
 

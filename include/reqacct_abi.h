@@ -243,12 +243,15 @@ struct ra_go_read {
 _Static_assert(sizeof(struct ra_go_read) == 32, "ra_go_read ABI");
 
 struct ra_go_conn {
+	struct ra_flow_key flow;	/* of the process below, built at its first call */
 	struct ra_go_read rd[RA_GO_READS];
 	__u64 head_g;		/* the goroutine whose reads start messages */
 	__u64 rx_first_ns;	/* first receive since the last request started */
 	__u64 rx_last_ns;	/* last receive */
+	__u32 tgid;		/* the process that calls crypto/tls on it */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct ra_go_conn) == 120, "ra_go_conn ABI");
+_Static_assert(sizeof(struct ra_go_conn) == 176, "ra_go_conn ABI");
 
 /* A program started (ra_exec_events). */
 struct ra_exec_event {

@@ -51,11 +51,15 @@ static void usage(FILE *f)
 		"      --dns-timeout-ms N  unanswered this long, a query timed out (default 5000)\n"
 		"      --dns-top-names N   query names exported per flow (default 10)\n"
 		"      --dns-max-flows N   DNS flow table entries (default %u)\n"
-		"      --tls on|off        HTTP/1.x over TLS from OpenSSL (default off: costly\n"
-		"                          uprobes, see BENCHMARKS.md; Linux 6.3+)\n"
+		"      --tls LIBS          HTTP/1.x over TLS from these libraries: go, openssl\n"
+		"                          (a list), on (both) or off (default go; OpenSSL's\n"
+		"                          probes are costly, see BENCHMARKS.md; Linux 6.3+)\n"
 		"      --tls-lib PATH      another libssl file to probe; repeat for more\n"
-		"      --tls-rescan-s N    look for new libssl files every N s (default 10; 0: never)\n"
-		"      --tls-comm NAME     probe OpenSSL only in processes with this comm; repeat\n"
+		"      --tls-rescan-s N    look for new TLS libraries and programs every N s\n"
+		"                          (default 10; 0: never; new Go programs are also\n"
+		"                          found as they start)\n"
+		"      --tls-comm NAME     probe only processes with this comm (OpenSSL), or the\n"
+		"                          programs they run (Go); repeat for more\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -215,7 +219,7 @@ static int attach(struct agent *a)
 		{ s->progs.ra_dns_ingress, &s->links.ra_dns_ingress, a->cfg.dns, true },
 		{ s->progs.ra_dns_bind4, &s->links.ra_dns_bind4, a->cfg.dns, true },
 		{ s->progs.ra_dns_bind6, &s->links.ra_dns_bind6, a->cfg.dns, true },
-		{ s->progs.ra_exec, &s->links.ra_exec, a->cfg.tls, false },
+		{ s->progs.ra_exec, &s->links.ra_exec, a->cfg.tls & CONFIG_TLS_GO, false },
 	};
 	const char *cg = a->cfg.cgroup[0] ? a->cfg.cgroup : a->cfg.cgroupfs;
 	int fd, err = 0;
@@ -276,19 +280,24 @@ static void dns_setup(struct agent *a)
 static void tls_setup(struct agent *a)
 {
 	struct reqacct_bpf *s = a->skel;
-	struct bpf_program *progs[] = {
-		s->progs.ra_ssl_write, s->progs.ra_ssl_write_ex, s->progs.ra_ssl_read,
-		s->progs.ra_ssl_read_ex, s->progs.ra_ssl_ret, s->progs.ra_go_read,
-		s->progs.ra_go_write, s->progs.ra_exec,
+	const struct {
+		struct bpf_program *prog;
+		__u8 lib;
+	} progs[] = {
+		{ s->progs.ra_ssl_write, CONFIG_TLS_OPENSSL }, { s->progs.ra_ssl_write_ex, CONFIG_TLS_OPENSSL },
+		{ s->progs.ra_ssl_read, CONFIG_TLS_OPENSSL }, { s->progs.ra_ssl_read_ex, CONFIG_TLS_OPENSSL },
+		{ s->progs.ra_ssl_ret, CONFIG_TLS_OPENSSL }, { s->progs.ra_go_read, CONFIG_TLS_GO },
+		{ s->progs.ra_go_write, CONFIG_TLS_GO }, { s->progs.ra_exec, CONFIG_TLS_GO },
 	};
 
 	if (a->cfg.tls && a->hook != HOOK_TRACEPOINT) {
 		pr_warn("HTTP over TLS needs the tracepoint hook (Linux 6.3+): off\n");
-		a->cfg.tls = false;
+		a->cfg.tls = 0;
 	}
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-		bpf_program__set_autoload(progs[i], a->cfg.tls);
-	s->rodata->ra_tls_on = a->cfg.tls;
+		bpf_program__set_autoload(progs[i].prog, a->cfg.tls & progs[i].lib);
+	s->rodata->ra_tls_openssl_on = a->cfg.tls & CONFIG_TLS_OPENSSL;
+	s->rodata->ra_tls_go_on = a->cfg.tls & CONFIG_TLS_GO;
 }
 
 static int setup(struct agent *a)

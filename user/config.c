@@ -47,10 +47,45 @@ void config__defaults(struct ra_config *c)
 	c->dns_top_names = DNS_TOP_NAMES_DEFAULT;
 	c->dns_max_flows = RA_MAX_DNS_FLOWS;
 	c->tls_rescan_s = TLS_RESCAN_DEFAULT_S;
-	c->tls = false;	/* OpenSSL probes cost nginx 2-4x CPU per request here (BENCHMARKS.md) */
+	/* Go's probes cost a Go HTTPS server ~3% of its requests/s at saturation;
+	 * OpenSSL's cost nginx 2-4x CPU per request (BENCHMARKS.md). */
+	c->tls = CONFIG_TLS_GO;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* tls: "off", "on" (every library), or a list of "go" and "openssl". */
+static int parse_tls(struct ra_config *c, const char *val, const char *src, char *err,
+		     size_t errlen)
+{
+	static const struct {
+		const char *word;
+		__u8 libs;
+	} words[] = {
+		{ "off", 0 }, { "on", CONFIG_TLS_GO | CONFIG_TLS_OPENSSL },
+		{ "go", CONFIG_TLS_GO }, { "openssl", CONFIG_TLS_OPENSSL },
+	};
+	const char *p = val;
+	size_t i, n, seen = 0;
+	__u8 libs = 0;
+
+	while (*(p += strspn(p, ", \t"))) {
+		n = strcspn(p, ", \t");
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strlen(words[i].word) == n && !strncmp(p, words[i].word, n))
+				break;
+		if (i == sizeof(words) / sizeof(words[0]))
+			return fail(err, errlen, "%s: bad tls '%.*s' (want on, off, or go and/or openssl)",
+				    src, (int)n, p);
+		libs |= words[i].libs;
+		p += n;
+		seen++;
+	}
+	if (!seen)
+		return fail(err, errlen, "%s: empty tls (want on, off, or go and/or openssl)", src);
+	c->tls = libs;
+	return 0;
+}
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -206,10 +241,12 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 	} else if (!strcmp(key, "dns_ports") || !strcmp(key, "dns_port")) {
 		return parse_ports(c->dns_ports, &c->ndns_ports, RA_MAX_DNS_PORTS, val, src, err,
 				   errlen);
-	} else if (!strcmp(key, "dns") || !strcmp(key, "tls")) {
+	} else if (!strcmp(key, "dns")) {
 		if (strcmp(val, "on") && strcmp(val, "off"))
 			return fail(err, errlen, "%s: bad %s '%s' (want on or off)", src, key, val);
-		*(key[0] == 'd' ? &c->dns : &c->tls) = !strcmp(val, "on");
+		c->dns = !strcmp(val, "on");
+	} else if (!strcmp(key, "tls")) {
+		return parse_tls(c, val, src, err, errlen);
 	} else if (!strcmp(key, "tls_libs") || !strcmp(key, "tls_lib")) {
 		return parse_words(c->tls_libs[0], sizeof(c->tls_libs[0]), CONFIG_TLS_LIBS_MAX,
 				   &c->ntls_libs, " \t", true, "library", "libraries", val, src, err,

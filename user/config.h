@@ -38,13 +38,17 @@ struct ra_config {
 	__u32 dns_timeout_ms;		/* a query unanswered this long timed out */
 	__u32 dns_top_names;		/* query names exported per flow */
 	__u32 dns_max_flows;		/* ra_dns_flows entries */
-	bool tls;			/* HTTP over TLS (OpenSSL uprobes) */
+	__u8 tls;			/* HTTP over TLS: CONFIG_TLS_* libraries probed */
 	char tls_libs[CONFIG_TLS_LIBS_MAX][CONFIG_PATH_MAX];	/* more libssl files */
 	__u32 ntls_libs;
 	__u32 tls_rescan_s;		/* look for new libssl files this often; 0: never */
 	char tls_comms[CONFIG_TLS_LIBS_MAX][16];	/* probe only these processes */
 	__u32 ntls_comms;
 };
+
+/* The TLS libraries whose plaintext is read (config key tls). */
+#define CONFIG_TLS_GO		0x1	/* Go crypto/tls: entry probes, ~1 us a call */
+#define CONFIG_TLS_OPENSSL	0x2	/* OpenSSL: entry + return probes, ~15 us a call */
 
 /* Defaults: ports of the apiserver (6443, 443), etcd (2379), kubelet (10250), DNS (53);
  * DNS accounting on port 53, 5 s timeout (glibc's and Go's resolver default). */

@@ -314,7 +314,10 @@ static void scan_proc(struct agent *a, struct tls_state *t, const char *pid)
 
 	if (!selected(a, pid))
 		return;
-	attach_go(a, t, atoi(pid));
+	if (a->cfg.tls & CONFIG_TLS_GO)
+		attach_go(a, t, atoi(pid));
+	if (!(a->cfg.tls & CONFIG_TLS_OPENSSL))
+		return;
 	snprintf(maps, sizeof(maps), "/proc/%s/maps", pid);
 	f = fopen(maps, "re");
 	while (f && fgets(line, sizeof(line), f)) {
@@ -430,7 +433,8 @@ int tls__attach(struct agent *a)
 	if (!t)
 		return -ENOMEM;
 	a->tls = t;
-	if (!a->cfg.ntls_comms) {	/* whole files: every process, now and later */
+	/* OpenSSL's usual files, for every process, running or not yet */
+	if (!a->cfg.ntls_comms && (a->cfg.tls & CONFIG_TLS_OPENSSL)) {
 		for (size_t i = 0; i < sizeof(default_libs) / sizeof(default_libs[0]); i++)
 			attach_lib(a, t, default_libs[i], -1);
 		for (__u32 i = 0; i < a->cfg.ntls_libs; i++)

@@ -139,7 +139,7 @@ def main():
             log = ServerLog(os.path.join(d, "srv.log"))
             srv = procs.start([gosrv, "serve", f"127.0.0.1:{PORT}", crt, key, log.path], cg.path("srv"))
             wait_port(PORT)
-            agent = Agent(procs, ["--port", str(PORT), "--port", str(ES_PORT), "--tls", "on",
+            agent = Agent(procs, ["--port", str(PORT), "--port", str(ES_PORT), "--tls", "go",
                                   "--tls-rescan-s", "1"], AGENT_PORT, os.path.join(d, "agent.log"),
                           cg.base)
 
@@ -155,7 +155,7 @@ def main():
             # process): requests of its first milliseconds may be missed. From
             # then on its file stays probed, for every process that runs it.
             print("hey, started after the agent:")
-            procs.run(["hey", "-n", "20", "-c", "1", url + "/status/200"], cg.path("w"),
+            procs.run(["hey", "-n", "60", "-c", "1", "-q", "60", url + "/status/200"], cg.path("w"),
                       stdout=subprocess.DEVNULL)
             warm, cl = log.read(1)
             chk.true("hey is probed at its start", "probing Go crypto/tls in /usr/bin/hey " in probed())
@@ -179,7 +179,7 @@ def main():
                 server_reqs += reqs
                 server_written += sum(w for _, w in cl)
             s = agent.samples()
-            chk.eq("the server logged every request", len(server_reqs), 20 + 300 + 200 + 90 + 40)
+            chk.eq("the server logged every request", len(server_reqs), 60 + 300 + 200 + 90 + 40)
             for c, (reqs, conns, read) in client.items():
                 check_client(chk, s, f"client {c}", dict(role="client", cgroup=cg.label(c), comm="hey",
                                                          port=PORT), reqs, conns, read)

@@ -35,7 +35,7 @@ def main():
             with open(os.path.join(d, "body"), "wb") as f:
                 f.write(os.urandom(5000))
             start_nginx(procs, d, PORT, cg.path("srv"), tls=True, keepalive=65)
-            agent = Agent(procs, ["--port", str(PORT), "--tls", "on", "--tls-rescan-s", "1"], AGENT_PORT,
+            agent = Agent(procs, ["--port", str(PORT), "--tls", "openssl", "--tls-rescan-s", "1"], AGENT_PORT,
                           os.path.join(d, "agent.log"), cg.base)
             url = f"https://localhost:{PORT}"
 

@@ -30,6 +30,29 @@ static void test_defaults(void **state)
 	assert_int_equal(c.dns_ports[0], 53);
 	assert_int_equal(c.dns_timeout_ms, 5000);
 	assert_int_equal(c.dns_top_names, 10);
+	assert_int_equal(c.tls, CONFIG_TLS_GO);
+}
+
+static void test_tls(void **state)
+{
+	static const struct {
+		const char *text;
+		__u8 want;
+	} cases[] = {
+		{ "tls = off\n", 0 },
+		{ "tls = on\n", CONFIG_TLS_GO | CONFIG_TLS_OPENSSL },
+		{ "tls = openssl\n", CONFIG_TLS_OPENSSL },
+		{ "tls = go, openssl\n", CONFIG_TLS_GO | CONFIG_TLS_OPENSSL },
+		{ "tls = openssl go\n", CONFIG_TLS_GO | CONFIG_TLS_OPENSSL },
+	};
+	char err[CONFIG_ERR_MAX] = "";
+	struct ra_config c;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		config__defaults(&c);
+		assert_int_equal(config__parse_text(&c, cases[i].text, "t", err, sizeof(err)), 0);
+		assert_int_equal(c.tls, cases[i].want);
+	}
 }
 
 static void test_file_good(void **state)
@@ -75,7 +98,8 @@ static const struct {
 	{ "dns neither on nor off", "dns = yes\n", "f:1: bad dns 'yes' (want on or off)" },
 	{ "too many DNS ports", "dns_ports = 53 5353 8053 9053 10053\n", "f:1: more than 4 ports" },
 	{ "DNS timeout zero", "dns_timeout_ms = 0\n", "f:1: bad dns_timeout_ms '0' (want 1-600000)" },
-	{ "tls neither on nor off", "tls = 1\n", "f:1: bad tls '1' (want on or off)" },
+	{ "tls not a library", "tls = go,1\n", "f:1: bad tls '1' (want on, off, or go and/or openssl)" },
+	{ "tls empty", "tls = , \n", "f:1: empty tls (want on, off, or go and/or openssl)" },
 	{ "relative libssl path", "tls_libs = libssl.so.3\n", "f:1: 'libssl.so.3' is not an absolute path" },
 	{ "process name too long", "tls_comms = nginx, abcdefghijklmnopq\n",
 	  "f:1: process name 'abcdefghijklmnopq' longer than 15 bytes" },
@@ -198,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_defaults), cmocka_unit_test(test_file_good),
 		cmocka_unit_test(test_file_bad), cmocka_unit_test(test_file_io),
 		cmocka_unit_test(test_cli),	 cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_tls),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -64,7 +64,7 @@ def main():
             srv = procs.start([gosrv, "serve", f"127.0.0.1:{PORT}", crt, key, "-"], cg.path("srv"))
             wait_port(PORT)
             for name, extra in WORKLOADS:
-                runner = AgentRunner(procs, ["--port", str(PORT), "--tls", "on"] + extra, cg.base,
+                runner = AgentRunner(procs, ["--port", str(PORT), "--tls", "go"] + extra, cg.base,
                                      os.path.join(d, "agent.log"))
                 hey(2000)	# warm-up
                 rows.append((name, *compare(runner, args.pairs, lambda: hey(args.requests),

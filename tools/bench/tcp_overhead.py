@@ -63,7 +63,7 @@ def main():
                 www_files(sub, small=1024)
                 nginx = start_nginx(procs, sub, port, cg.path("srv"), tls=port == TLS_PORT, keepalive=65)
                 worker[port] = workers(nginx.pid)[0]
-            runner = AgentRunner(procs, ["--port", str(PORT), "--port", str(TLS_PORT), "--tls", "on"], cg.base,
+            runner = AgentRunner(procs, ["--port", str(PORT), "--port", str(TLS_PORT), "--tls", "openssl"], cg.base,
                                  os.path.join(d, "agent.log"))
             for name, port, flags in WORKLOADS:
                 hey(2000, port, flags)	# warm-up
