@@ -6,6 +6,7 @@ unit of work, and one more run with kernel.bpf_stats_enabled for BPF program
 hits and run time per hit (off in the measured runs: it slows every program)."""
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -75,6 +76,17 @@ def compare(runner, pairs, work, units, server_pid):
     return (statistics.median(rate[False]), statistics.median(rate[True]), statistics.median(r),
             min(r), max(r), statistics.median(c) if c else float("nan"), hits / units,
             ns / hits if hits else 0)
+
+
+def hey(n, url, flags):
+    """hey's requests/s for n requests to url, all of which must get a 200."""
+    out = subprocess.run(["hey", "-n", str(n), *flags, url], capture_output=True, text=True,
+                         timeout=600).stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    ok = re.search(r"\[200\]\s+(\d+) responses", out)
+    if not m or not ok or int(ok.group(1)) != n:
+        raise RuntimeError("hey did not get all 200s:\n" + out)
+    return float(m.group(1))
 
 
 def print_table(title, unit, server, rows):

@@ -17,7 +17,6 @@ Not a test: numbers go to BENCHMARKS.md. Needs root and Go 1.19 (to build
 the fixture)."""
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ralib import Cgroups, Procs, make_cert, require, require_root, tmpdir, wait_port  # noqa: E402
-from benchlib import AgentRunner, compare, print_table  # noqa: E402
+from benchlib import AgentRunner, compare, hey, print_table  # noqa: E402
 
 PORT = 18092
 WORKLOADS = [  # name, agent arguments
@@ -35,14 +34,7 @@ WORKLOADS = [  # name, agent arguments
 ]
 
 
-def hey(n):
-    out = subprocess.run(["hey", "-n", str(n), "-c", "8", f"https://127.0.0.1:{PORT}/bytes/1024"],
-                         capture_output=True, text=True, timeout=600).stdout
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    ok = re.search(r"\[200\]\s+(\d+) responses", out)
-    if not m or not ok or int(ok.group(1)) != n:
-        raise RuntimeError("hey did not get all 200s:\n" + out)
-    return float(m.group(1))
+URL = f"https://127.0.0.1:{PORT}/bytes/1024"
 
 
 def main():
@@ -66,9 +58,9 @@ def main():
             for name, extra in WORKLOADS:
                 runner = AgentRunner(procs, ["--port", str(PORT), "--tls", "go"] + extra, cg.base,
                                      os.path.join(d, "agent.log"))
-                hey(2000)	# warm-up
-                rows.append((name, *compare(runner, args.pairs, lambda: hey(args.requests),
-                                            args.requests, srv.pid)))
+                hey(2000, URL, ["-c", "8"])	# warm-up
+                work = lambda: hey(args.requests, URL, ["-c", "8"])  # noqa: E731
+                rows.append((name, *compare(runner, args.pairs, work, args.requests, srv.pid)))
     finally:
         procs.stop_all()
         cg.remove()

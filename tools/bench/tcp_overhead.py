@@ -13,14 +13,13 @@ run time per hit.
 Not a test: numbers go to BENCHMARKS.md. Needs root."""
 import argparse
 import os
-import re
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ralib import Cgroups, Procs, require, require_root, start_nginx, tmpdir, www_files  # noqa: E402
-from benchlib import AgentRunner, compare, print_table  # noqa: E402
+from benchlib import AgentRunner, compare, hey, print_table  # noqa: E402
 
 PORT, TLS_PORT = 18090, 18091
 WORKLOADS = [  # name, port, hey flags
@@ -35,15 +34,8 @@ def workers(master):
     return [int(p) for p in out.split()]
 
 
-def hey(n, port, flags):
-    scheme = "https" if port == TLS_PORT else "http"
-    out = subprocess.run(["hey", "-n", str(n), *flags, f"{scheme}://127.0.0.1:{port}/small"],
-                         capture_output=True, text=True, timeout=600).stdout
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    ok = re.search(r"\[200\]\s+(\d+) responses", out)
-    if not m or not ok or int(ok.group(1)) != n:
-        raise RuntimeError("hey did not get all 200s:\n" + out)
-    return float(m.group(1))
+def url(port):
+    return f"{'https' if port == TLS_PORT else 'http'}://127.0.0.1:{port}/small"
 
 
 def main():
@@ -66,9 +58,9 @@ def main():
             runner = AgentRunner(procs, ["--port", str(PORT), "--port", str(TLS_PORT), "--tls", "openssl"], cg.base,
                                  os.path.join(d, "agent.log"))
             for name, port, flags in WORKLOADS:
-                hey(2000, port, flags)	# warm-up
-                rows.append((name, *compare(runner, args.pairs, lambda: hey(args.requests, port, flags),
-                                            args.requests, worker[port])))
+                hey(2000, url(port), flags)	# warm-up
+                work = lambda: hey(args.requests, url(port), flags)  # noqa: E731
+                rows.append((name, *compare(runner, args.pairs, work, args.requests, worker[port])))
     finally:
         procs.stop_all()
         cg.remove()
