@@ -93,6 +93,8 @@ static __always_inline void remember_listener(const struct sock *sk, const struc
 	err = bpf_map_update_elem(&ra_listeners, &k, &o, BPF_ANY);
 	if (err)
 		stat_inc(err == -E2BIG ? RA_STAT_LISTENERS_FULL : RA_STAT_LISTENERS_OTHER);
+	if (ra_tls_go_on || ra_tls_openssl_on)	/* a server to probe (tls_ports) */
+		proc_event(o.tgid, RA_PROC_LISTEN, w->port);
 }
 
 /* The owner of an accepted socket is the owner of its listener. */
@@ -339,9 +341,6 @@ int ra_go_read(struct pt_regs *ctx)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ra_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct ra_exec_event e = { .ns = bpf_ktime_get_ns(), .pid = p->tgid };
-
-	if (bpf_ringbuf_output(&ra_exec_events, &e, sizeof(e), 0))
-		stat_inc(RA_STAT_EXEC_LOST);
+	proc_event(p->tgid, RA_PROC_EXEC, 0);
 	return 0;
 }

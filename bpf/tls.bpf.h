@@ -521,6 +521,15 @@ static __always_inline void tls_io(struct sock *sk, const struct ra_flow_key *ke
 		go_recv(sk);
 }
 
+/* Tell the loader about a process to look at (ra_exec_events). */
+static __always_inline void proc_event(__u32 pid, __u8 kind, __u16 port)
+{
+	struct ra_exec_event e = { .ns = bpf_ktime_get_ns(), .pid = pid, .port = port, .kind = kind };
+
+	if (bpf_ringbuf_output(&ra_exec_events, &e, sizeof(e), 0))
+		stat_inc(RA_STAT_EXEC_LOST);
+}
+
 /* A connection closed: count its open exchange, forget it. */
 static __always_inline void http_close(const struct sock *sk)
 {

@@ -253,11 +253,16 @@ struct ra_go_conn {
 };
 _Static_assert(sizeof(struct ra_go_conn) == 176, "ra_go_conn ABI");
 
-/* A program started (ra_exec_events). */
+/* A process to look at for TLS (ra_exec_events): it started a program, or
+ * it listens on a watched port (for tls_ports). */
+#define RA_PROC_EXEC	0
+#define RA_PROC_LISTEN	1
 struct ra_exec_event {
-	__u64 ns;		/* bpf_ktime_get_ns() at the exec (CLOCK_MONOTONIC) */
+	__u64 ns;		/* bpf_ktime_get_ns() at the event (CLOCK_MONOTONIC) */
 	__u32 pid;		/* its process */
-	__u32 pad;
+	__u16 port;		/* RA_PROC_LISTEN: the port */
+	__u8 kind;		/* RA_PROC_* */
+	__u8 pad;
 };
 _Static_assert(sizeof(struct ra_exec_event) == 16, "ra_exec_event ABI");
 

@@ -60,6 +60,8 @@ static void usage(FILE *f)
 		"                          found as they start)\n"
 		"      --tls-comm NAME     probe only processes with this comm (OpenSSL), or the\n"
 		"                          programs they run (Go); repeat for more\n"
+		"      --tls-port PORT     probe only processes listening on this watched port\n"
+		"                          (with --tls-comm: either); repeat for more\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -89,6 +91,7 @@ static const struct option opts[] = {
 	{ "tls-lib", required_argument, NULL, 'L' },
 	{ "tls-rescan-s", required_argument, NULL, 'R' },
 	{ "tls-comm", required_argument, NULL, 'C' },
+	{ "tls-port", required_argument, NULL, 'O' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -109,6 +112,7 @@ static const struct { int opt; const char *key; } lists[] = {
 	{ 'P', "dns_ports" },
 	{ 'L', "tls_libs" },
 	{ 'C', "tls_comms" },
+	{ 'O', "tls_ports" },
 };
 #define NLISTS (sizeof(lists) / sizeof(lists[0]))
 
@@ -349,12 +353,13 @@ static int setup(struct agent *a)
 	err = attach(a);
 	if (err)
 		return err;
-	if (a->cfg.tls && (err = tls__attach(a)))
-		return err;
 	err = listeners__seed(a);
 	if (err < 0)
 		pr_warn("finding existing listeners in /proc: %s (continuing)\n", strerror(-err));
 	a->listeners_seeded = err > 0 ? err : 0;
+	/* After the listeners: tls_ports selects their owners. */
+	if (a->cfg.tls && (err = tls__attach(a)))
+		return err;
 	a->cgroups = cgroup_names__new(a->cfg.cgroupfs, CGROUP_RESCAN_MS);
 	a->dns = dns__new(a);
 	if (!a->cgroups || !a->dns)

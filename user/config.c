@@ -251,6 +251,8 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 		return parse_words(c->tls_libs[0], sizeof(c->tls_libs[0]), CONFIG_TLS_LIBS_MAX,
 				   &c->ntls_libs, " \t", true, "library", "libraries", val, src, err,
 				   errlen);
+	} else if (!strcmp(key, "tls_ports") || !strcmp(key, "tls_port")) {
+		return parse_ports(c->tls_ports, &c->ntls_ports, RA_MAX_PORTS, val, src, err, errlen);
 	} else if (!strcmp(key, "tls_comms") || !strcmp(key, "tls_comm")) {
 		return parse_words(c->tls_comms[0], sizeof(c->tls_comms[0]), CONFIG_TLS_LIBS_MAX,
 				   &c->ntls_comms, ", \t", false, "process name", "process names", val,

@@ -44,6 +44,8 @@ struct ra_config {
 	__u32 tls_rescan_s;		/* look for new libssl files this often; 0: never */
 	char tls_comms[CONFIG_TLS_LIBS_MAX][16];	/* probe only these processes */
 	__u32 ntls_comms;
+	__u16 tls_ports[RA_MAX_PORTS];	/* and those listening on these ports */
+	__u32 ntls_ports;
 };
 
 /* The TLS libraries whose plaintext is read (config key tls). */

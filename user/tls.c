@@ -86,6 +86,8 @@ struct tls_state {
 	struct file_id rejected[TLS_REJECTED_MAX];	/* a ring */
 	unsigned nrejected;
 	struct ring_buffer *exec;	/* ra_exec_events */
+	__u32 listening[RA_MAX_LISTENERS];	/* pids listening on tls_ports */
+	int nlistening;
 	int nlibs, nprogs;	/* count_files(), set by the main thread after each scan,
 				 * read by the scrape thread */
 	bool full_logged;
@@ -284,14 +286,67 @@ out:
 		close(fd);
 }
 
-/* Is a process selected by tls_comms (all are when it is empty)? */
-static bool selected(struct agent *a, const char *pid)
+/* Are processes selected (tls_comms, tls_ports), or is every one probed? */
+static bool selective(const struct agent *a)
+{
+	return a->cfg.ntls_comms || a->cfg.ntls_ports;
+}
+
+static bool tls_port(const struct agent *a, __u16 port)
+{
+	for (__u32 i = 0; i < a->cfg.ntls_ports; i++)
+		if (a->cfg.tls_ports[i] == port)
+			return true;
+	return false;
+}
+
+static void add_listening(struct tls_state *t, __u32 pid)
+{
+	for (int i = 0; i < t->nlistening; i++)
+		if (t->listening[i] == pid)
+			return;
+	if (t->nlistening < RA_MAX_LISTENERS)
+		t->listening[t->nlistening++] = pid;
+}
+
+/* The processes listening on a tls_ports port: the owners in ra_listeners
+ * (seeded from /proc at start, kept by the BPF side at listen(2)). */
+static void find_listening(struct agent *a, struct tls_state *t)
+{
+	__u32 max = bpf_map__max_entries(a->skel->maps.ra_listeners), n = 0;
+	struct ra_listener_key *keys;
+	struct ra_owner *owners;
+
+	t->nlistening = 0;
+	if (!a->cfg.ntls_ports)
+		return;
+	keys = calloc(max, sizeof(*keys));
+	owners = calloc(max, sizeof(*owners));
+	if (keys && owners &&
+	    !dump_hash(bpf_map__fd(a->skel->maps.ra_listeners), sizeof(*keys), sizeof(*owners), max,
+		       keys, owners, &n)) {
+		for (__u32 i = 0; i < n; i++)
+			if (tls_port(a, keys[i].port) && owners[i].tgid)
+				add_listening(t, owners[i].tgid);
+	}
+	free(keys);
+	free(owners);
+}
+
+/* Is a process selected by tls_comms or tls_ports (all are when both are
+ * empty)? */
+static bool selected(struct agent *a, struct tls_state *t, const char *pid)
 {
 	char path[300], comm[32] = "";
 	FILE *f;
 
-	if (!a->cfg.ntls_comms)
+	if (!selective(a))
 		return true;
+	for (int i = 0; i < t->nlistening; i++)
+		if (t->listening[i] == (__u32)atoi(pid))
+			return true;
+	if (!a->cfg.ntls_comms)
+		return false;
 	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
 	f = fopen(path, "re");
 	if (!f)
@@ -312,7 +367,7 @@ static void scan_proc(struct agent *a, struct tls_state *t, const char *pid)
 	char maps[300], line[PATH_MAX + 128], path[PATH_MAX + 300];
 	FILE *f;
 
-	if (!selected(a, pid))
+	if (!selected(a, t, pid))
 		return;
 	if (a->cfg.tls & CONFIG_TLS_GO)
 		attach_go(a, t, atoi(pid));
@@ -329,7 +384,7 @@ static void scan_proc(struct agent *a, struct tls_state *t, const char *pid)
 		if (strstr(p, " (deleted)"))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/root%s", pid, p);
-		attach_lib(a, t, path, a->cfg.ntls_comms ? atoi(pid) : -1);
+		attach_lib(a, t, path, selective(a) ? atoi(pid) : -1);
 	}
 	if (f)
 		fclose(f);
@@ -341,6 +396,7 @@ static void scan_procs(struct agent *a, struct tls_state *t)
 	DIR *proc = opendir("/proc");
 	struct dirent *de;
 
+	find_listening(a, t);
 	while (proc && (de = readdir(proc)))
 		if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
 			scan_proc(a, t, de->d_name);
@@ -416,12 +472,17 @@ static int on_exec(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e))
 		return 0;
+	if (e->kind == RA_PROC_LISTEN) {
+		if (!tls_port(a, e->port))
+			return 0;
+		add_listening(a->tls, e->pid);
+	}
 	snprintf(pid, sizeof(pid), "%u", e->pid);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	scan_proc(a, a->tls, pid);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	pr_debug("pid %s: looked at %.2f ms after its exec, for %.2f ms\n", pid,
-		 (t0.tv_sec * 1e9 + t0.tv_nsec - e->ns) / 1e6,
+	pr_debug("pid %s: looked at %.2f ms after its %s, for %.2f ms\n", pid,
+		 (t0.tv_sec * 1e9 + t0.tv_nsec - e->ns) / 1e6, e->kind == RA_PROC_EXEC ? "exec" : "listen",
 		 ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e6);
 	return 0;
 }
@@ -433,8 +494,17 @@ int tls__attach(struct agent *a)
 	if (!t)
 		return -ENOMEM;
 	a->tls = t;
+	for (__u32 i = 0; i < a->cfg.ntls_ports; i++) {
+		bool watched = false;
+
+		for (__u32 j = 0; j < a->cfg.nports; j++)
+			watched |= a->cfg.ports[j] == a->cfg.tls_ports[i];
+		if (!watched)
+			pr_warn("tls port %u is not a watched port (--port): nobody is selected by it\n",
+				a->cfg.tls_ports[i]);
+	}
 	/* OpenSSL's usual files, for every process, running or not yet */
-	if (!a->cfg.ntls_comms && (a->cfg.tls & CONFIG_TLS_OPENSSL)) {
+	if (!selective(a) && (a->cfg.tls & CONFIG_TLS_OPENSSL)) {
 		for (size_t i = 0; i < sizeof(default_libs) / sizeof(default_libs[0]); i++)
 			attach_lib(a, t, default_libs[i], -1);
 		for (__u32 i = 0; i < a->cfg.ntls_libs; i++)

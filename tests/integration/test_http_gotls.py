@@ -12,7 +12,10 @@ other side's own record:
   package upgrade makes) after the agent started: probed at its exec, the
   old copy dropped once no process runs it;
 - esbuild (Go 1.26, stripped, from npm) serving HTTPS, and its request log;
-- the kubectl builds (Go 1.22-1.24) as clients, where present.
+- the kubectl builds (Go 1.22-1.24) as clients, where present;
+- selection by listening port: with --tls-port, only servers listening on
+  those ports are probed, those listening before the agent started and one
+  that listens later (found at its listen(2)).
 
 Servers: requests by method and status equal the log exactly, response
 bytes equal the plaintext the server wrote. Clients: requests by method
@@ -34,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ralib import (ROOT, Agent, Cgroups, Check, Procs, make_cert, require, require_root,  # noqa: E402
                    skip_or_fail, tmpdir, value, wait_port)
 
-PORT, ES_PORT, AGENT_PORT = 18450, 18451, 19480
+PORT, ES_PORT, PORT3, AGENT_PORT = 18450, 18451, 18452, 19480
 ESBUILD = os.path.join(ROOT, "tests/fixtures/esbuild/node_modules/@esbuild/linux-x64/bin/esbuild")
 KUBECTLS = sorted(glob.glob("/usr/lib/google-cloud-sdk/bin/kubectl.1.*"))
 ES_LINE = re.compile(r'^\S+ - "(\S+) \S+" (\d+) ')
@@ -252,9 +255,38 @@ def main():
             r = subprocess.run(["promtool", "check", "metrics"], input=agent.text(), capture_output=True,
                                text=True)
             chk.true("promtool check metrics passes", r.returncode == 0, r.stdout + r.stderr)
+
+            print("selection by listening port (--tls-port):")
+            log_text = probed()
+            procs.stop(agent.p)
+            sel_log = os.path.join(d, "agent-sel.log")
+            sel = Agent(procs, ["--port", str(PORT), "--port", str(ES_PORT), "--port", str(PORT3),
+                                "--tls", "go", "--tls-port", str(ES_PORT), "--tls-port", str(PORT3)],
+                        AGENT_PORT + 1, sel_log, cg.base)
+            gosrv3 = os.path.join(d, "gosrv3")
+            shutil.copy(static, gosrv3)
+            procs.start([gosrv3, "serve", f"127.0.0.1:{PORT3}", crt, key, "-"], cg.path("srv"))
+            wait_port(PORT3)
+
+            def sel_probed():
+                with open(sel_log) as f:
+                    return f.read()
+
+            chk.true("a server that listens after the agent started is probed at its listen",
+                     wait_for(lambda: f"probing Go crypto/tls in {gosrv3} " in sel_probed()))
+            for u, n in ((es + "/page.html", 40), (url + "/status/200", 30), (f"https://127.0.0.1:{PORT3}/", 20)):
+                procs.run(["hey", "-n", str(n), "-c", "2", u], cg.path("a"), stdout=subprocess.DEVNULL)
+            s = sel.samples()
+            chk.eq("esbuild (listening on a --tls-port before the agent) is counted",
+                   value(s, "reqacct_http_requests_total", role="server", comm="esbuild"), 40)
+            chk.eq("the server listening on the later --tls-port is counted",
+                   value(s, "reqacct_http_requests_total", role="server", comm="gosrv3"), 20)
+            chk.eq("the server on another port is not",
+                   value(s, "reqacct_http_requests_total", role="server", comm="gosrv"), 0)
+            chk.eq("nor the clients", value(s, "reqacct_http_requests_total", role="client"), 0)
             if chk.failed:
-                print("agent log:\n" + probed()[-4000:])
-                print("\n".join(l for l in agent.text().splitlines()
+                print("agent log:\n" + log_text[-4000:] + "\nselecting agent log:\n" + sel_probed()[-2000:])
+                print("\n".join(l for l in sel.text().splitlines()
                                 if l.startswith(("reqacct_map", "reqacct_go", "reqacct_tls"))))
     finally:
         procs.stop_all()
