@@ -331,6 +331,12 @@ static __always_inline void tls_call_exit(long ret)
 #define GO_TCPCONN_FD		0
 #define GO_NETFD_SYSFD		16
 
+/* A kernel object whose address came from memory, as a read-only BTF
+ * pointer: loads through it are plain loads (fault-safe) instead of helper
+ * calls (kernel/bpf/helpers.c, Linux 6.2+; the TLS probes need 6.3+). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+#define RA_CAST(p, type) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+
 /* The socket of a *tls.Conn over TCP, through the calling process's file
  * descriptor table, or NULL. */
 static __always_inline struct sock *go_conn_sock(__u64 conn)
@@ -338,7 +344,7 @@ static __always_inline struct sock *go_conn_sock(__u64 conn)
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 tcpconn, netfd;
 	struct fdtable *fdt;
-	struct file **fds, *f;
+	struct file *f, *fp;
 	struct socket *so;
 	__s64 fd;
 
@@ -346,40 +352,27 @@ static __always_inline struct sock *go_conn_sock(__u64 conn)
 	    bpf_probe_read_user(&netfd, sizeof(netfd), (void *)(tcpconn + GO_TCPCONN_FD)) ||
 	    bpf_probe_read_user(&fd, sizeof(fd), (void *)(netfd + GO_NETFD_SYSFD)))
 		return NULL;
-	fdt = BPF_CORE_READ(t, files, fdt);
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	fdt = t->files->fdt;
+	if (fd < 0 || fd >= fdt->max_fds ||
+	    bpf_probe_read_kernel(&fp, sizeof(fp), &fdt->fd[fd]) || !fp)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+	f = RA_CAST(fp, struct file);
+	so = RA_CAST(f->private_data, struct socket);
+	if (!so || so->file != fp)	/* not a socket */
 		return NULL;
-	so = BPF_CORE_READ(f, private_data);
-	if (!so || BPF_CORE_READ(so, file) != f)	/* not a socket */
-		return NULL;
-	return BPF_CORE_READ(so, sk);
+	return so->sk;
 }
 
-/* The flow of the calling process on a socket, read with probes (the
- * socket is not a BTF-typed argument here), if the socket is watched. */
+/* The flow of the calling process on a socket, if it is a watched TCP one. */
 static __always_inline bool go_flow(struct sock *sk, struct ra_flow_key *key)
 {
 	struct ra_owner o = {};
 	struct ra_watch w;
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 
-	if ((family != AF_INET && family != AF_INET6) ||
-	    BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP ||
-	    !ports_watched(BPF_CORE_READ(sk, __sk_common.skc_num),
-			   bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)), &w))
+	if (!sk_is_tcp(sk) || !sk_watched(sk, &w))
 		return false;
 	owner_current(&o, &w, w.role);
-	key->cgroup_id = o.cgroup_id;
-	__builtin_memcpy(key->comm, o.comm, sizeof(key->comm));
-	key->port = w.port;
-	key->role = o.role;
-	if (family == AF_INET)
-		peer_v4(key->peer, BPF_CORE_READ(sk, __sk_common.skc_daddr));
-	else
-		BPF_CORE_READ_INTO(&key->peer, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	flow_key_of(key, sk, &w, &o);
 	return true;
 }
 
