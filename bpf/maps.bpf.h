@@ -164,6 +164,21 @@ struct {
 	__uint(max_entries, RA_EXEC_RING_BYTES);
 } ra_exec_events SEC(".maps");
 
+/* Requests on Kubernetes API ports with their targets, for the loader to
+ * resolve (verb, resource). Full: RA_STAT_HTTP_EVENTS_LOST. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RA_HTTP_RING_BYTES);
+} ra_http_events SEC(".maps");
+
+/* Per-CPU room for a request-target while its end is looked for. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[RA_HTTP_TARGET_MAX]);
+} ra_http_scratch SEC(".maps");
+
 /* HTTP counters per (flow, method, status); full: ra_http_overflow. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -86,11 +86,100 @@ static __always_inline struct ra_http_val *http_flow(const struct ra_http_key *k
 	return v;
 }
 
+/* Ports whose HTTP requests are Kubernetes API requests (config k8s_ports):
+ * their targets are kept and sent to the loader. */
+const volatile __u16 ra_k8s_ports[RA_MAX_PORTS] = {};
+
+static __always_inline bool k8s_port(__u16 port)
+{
+	for (int i = 0; i < RA_MAX_PORTS; i++)
+		if (ra_k8s_ports[i] && ra_k8s_ports[i] == port)
+			return true;
+	return false;
+}
+
+struct target_scan {
+	const char *t;		/* the bytes (ra_http_scratch) */
+	__u32 n;		/* how many */
+	__u32 end;		/* the first space, CR or LF, or n */
+};
+
+/* bpf_loop() callback: one byte of a request-target (a loop the verifier
+ * checks once, not once per byte and caller). */
+static long target_end(__u64 i, void *ctx)
+{
+	struct target_scan *s = ctx;
+	char c;
+
+	if (i >= s->n)
+		return 1;
+	c = s->t[i & (RA_HTTP_TARGET_MAX - 1)];
+	if (c == ' ' || c == '\r' || c == '\n') {
+		s->end = i;
+		return 1;
+	}
+	return 0;
+}
+
+/* The request-target of a request line (RFC 9112 3.2) starting at buf + off,
+ * up to its first space, into hc's target which (0: the current request, 1:
+ * the next); nothing after it (the headers) is kept. */
+static __always_inline void http_target(struct ra_http_conn *hc, int which, __u64 buf, __u32 off,
+					__u32 avail)
+{
+	__u32 zero = 0, n, i;
+	char *t = bpf_map_lookup_elem(&ra_http_scratch, &zero);
+	struct target_scan s;
+
+	which &= 1;
+	hc->target_len[which] = 0;
+	if (!t || off >= avail)
+		return;
+	n = avail - off < RA_HTTP_TARGET_MAX ? avail - off : RA_HTTP_TARGET_MAX;
+	if (bpf_probe_read_user(t, RA_HTTP_TARGET_MAX, (void *)(buf + off))) {
+		if (n >= RA_HTTP_TARGET_MAX)
+			return;
+		RA_MASK(n, RA_HTTP_TARGET_MAX - 1);
+		if (!n || bpf_probe_read_user(t, n, (void *)(buf + off)))
+			return;
+	}
+	s = (struct target_scan){ .t = t, .n = n < RA_HTTP_TARGET_MAX ? n : RA_HTTP_TARGET_MAX - 1 };
+	s.end = s.n;
+	bpf_loop(RA_HTTP_TARGET_MAX, target_end, &s, 0);
+	i = s.end;
+	RA_MASK(i, RA_HTTP_TARGET_MAX - 1);
+	if (i && !bpf_probe_read_kernel(hc->target[which], i, t))
+		hc->target_len[which] = i;
+}
+
+/* The current request of hc, with its status (0: not seen), for the loader
+ * to resolve as a Kubernetes API request. */
+static __always_inline void http_event(const struct ra_http_conn *hc)
+{
+	struct ra_http_event *e;
+
+	if (!hc->target_len[0] || !k8s_port(hc->key.flow.port))
+		return;
+	e = bpf_ringbuf_reserve(&ra_http_events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(RA_STAT_HTTP_EVENTS_LOST);
+		return;
+	}
+	e->flow = hc->key.flow;
+	e->status = hc->key.status;
+	e->method = hc->key.method;
+	e->pad = 0;
+	e->target_len = hc->target_len[0];
+	__builtin_memcpy(e->target, hc->target[0], sizeof(e->target));
+	bpf_ringbuf_submit(e, 0);
+}
+
 /* Count the current request of hc, with the response bytes so far. */
 static __always_inline void http_count(struct ra_http_conn *hc, __u64 resp_bytes, __u32 tgid)
 {
 	struct ra_http_val *v = http_flow(&hc->key, tgid);
 
+	http_event(hc);
 	if (!v)
 		return;
 	__sync_fetch_and_add(&v->requests, 1);
@@ -101,7 +190,11 @@ static __always_inline void http_count(struct ra_http_conn *hc, __u64 resp_bytes
 /*
  * End the current exchange on hc: count its duration if its response
  * started, or count the request with status 0 ("unknown") if no final
- * status was seen (the connection closed first, or a later response came).
+ * status was seen (the connection closed first, or a later response came),
+ * except on a Go server, which answers every request it reads: there such a
+ * request is a read's buffer looked at again after the Read failed (at the
+ * connection's end), and, as in the server's own log, only requests with a
+ * response are counted.
  * A next request waiting becomes the current one.
  */
 static __always_inline void http_finish(struct ra_http_conn *hc, __u32 tgid)
@@ -110,7 +203,8 @@ static __always_inline void http_finish(struct ra_http_conn *hc, __u32 tgid)
 	__u64 ns;
 	__u32 i;
 
-	if (hc->state == RA_HTTP_REQUEST) {
+	if (hc->state == RA_HTTP_REQUEST &&
+	    !(hc->key.lib == RA_TLS_GO && hc->key.flow.role == RA_ROLE_SERVER)) {
 		hc->key.status = 0;
 		http_count(hc, hc->interim_bytes, tgid);
 	} else if (hc->state == RA_HTTP_RESPONSE && (v = http_flow(&hc->key, tgid))) {
@@ -130,13 +224,18 @@ static __always_inline void http_finish(struct ra_http_conn *hc, __u32 tgid)
 	hc->req_bytes = hc->next_req_bytes;
 	hc->interim_bytes = 0;
 	hc->state = RA_HTTP_REQUEST;
+	hc->target_len[0] = hc->target_len[1];
+	if (hc->target_len[1])
+		__builtin_memcpy(hc->target[0], hc->target[1], sizeof(hc->target[0]));
 	hc->next = 0;
 }
 
-/* Plaintext that moved on a connection, as a probe saw it. */
+/* Plaintext that moved on a connection, as a probe saw it. No pointers: it
+ * is the argument of a global function (http_data()), which the verifier
+ * types as plain memory. */
 struct http_data {
 	__u64 sk;		/* the connection's struct sock (ra_http_conns key) */
-	const struct ra_flow_key *flow;
+	struct ra_flow_key flow;
 	__u64 buf;		/* user address of the plaintext */
 	__u64 n;		/* its length; 0 when unknown (what Go read) */
 	__u64 ns;		/* when it moved */
@@ -145,6 +244,7 @@ struct http_data {
 	__u8 dir;		/* RA_CNT_BYTES_SENT or _RECV, for the local side */
 	__u8 lib;		/* enum ra_tls_lib */
 	__u8 before;		/* Go reads: the byte before buf, else 0 */
+	__u8 pad[5];
 };
 
 /*
@@ -171,15 +271,24 @@ static __always_inline int http_method_after(const __u8 b[RA_HTTP_PEEK], __u32 p
 enum http_start { HTTP_NONE, HTTP_REQUEST_LINE, HTTP_STATUS_LINE };
 
 /* Count plaintext on its connection's exchange. Returns what message it
- * started. */
-static __always_inline enum http_start http_data(const struct http_data *d)
+ * started (enum http_start). A global function: the verifier checks it
+ * once, not once per caller and path (its callers are many and large). */
+__noinline int http_data(const struct http_data *d)
 {
-	bool request = (d->flow->role == RA_ROLE_CLIENT) == (d->dir == RA_CNT_BYTES_SENT);
-	__u32 peek = d->avail < RA_HTTP_PEEK ? d->avail : RA_HTTP_PEEK;
-	struct ra_http_conn *hc, fresh = {};
+	bool request;
+	__u32 peek;
+	static const struct ra_http_conn fresh;	/* too large for the stack */
+	struct ra_http_conn *hc;
 	__u8 b[RA_HTTP_PEEK] = {};
 	struct ra_http_val *v;
+	__u32 sp;
+	bool target;
 	int m, s;
+
+	if (!d)
+		return HTTP_NONE;
+	peek = d->avail < RA_HTTP_PEEK ? d->avail : RA_HTTP_PEEK;
+	request = (d->flow.role == RA_ROLE_CLIENT) == (d->dir == RA_CNT_BYTES_SENT);
 
 	/* Whole peek window at once; a short buffer at the end of a mapping may
 	 * fault there, so then only its own bytes (fewer than RA_HTTP_PEEK, a
@@ -218,14 +327,23 @@ static __always_inline enum http_start http_data(const struct http_data *d)
 		 * wrote the next request); responses come in order (RFC 9112 9.3.2). */
 		if (hc->state != RA_HTTP_REQUEST || hc->next)
 			http_finish(hc, d->tgid);
+		/* the target starts after the space that ends the method, also
+		 * when the method's first byte was before buf */
+		for (sp = 0; sp < RA_HTTP_PEEK - 1; sp++)
+			if (sp >= peek || b[sp] == ' ')
+				break;
+		target = k8s_port(d->flow.port) && sp < peek && b[sp & (RA_HTTP_PEEK - 1)] == ' ';
 		if (hc->state == RA_HTTP_REQUEST) {
 			hc->next = 1;
 			hc->next_method = m;
 			hc->next_start_ns = d->ns;
 			hc->next_req_bytes = d->n;
+			hc->target_len[1] = 0;
+			if (target)
+				http_target(hc, 1, d->buf, sp + 1, d->avail);
 			return HTTP_REQUEST_LINE;
 		}
-		hc->key.flow = *d->flow;
+		hc->key.flow = d->flow;
 		hc->key.method = m;
 		hc->key.status = 0;
 		hc->key.lib = d->lib;
@@ -233,6 +351,9 @@ static __always_inline enum http_start http_data(const struct http_data *d)
 		hc->req_bytes = d->n;
 		hc->interim_bytes = 0;
 		hc->state = RA_HTTP_REQUEST;
+		hc->target_len[0] = 0;
+		if (target)
+			http_target(hc, 0, d->buf, sp + 1, d->avail);
 		return HTTP_REQUEST_LINE;
 	}
 	if (!hc || hc->state == RA_HTTP_IDLE)
@@ -276,7 +397,7 @@ static __always_inline void tls_call_exit(long ret)
 			n = 0;
 	}
 	if (ret > 0 && n > 0) {
-		struct http_data d = { .sk = c->sk, .flow = &c->flow, .buf = c->buf, .n = n,
+		struct http_data d = { .sk = c->sk, .flow = c->flow, .buf = c->buf, .n = n,
 				       .ns = bpf_ktime_get_ns(), .avail = n, .tgid = id >> 32,
 				       .dir = c->dir, .lib = RA_TLS_OPENSSL };
 
@@ -285,7 +406,7 @@ static __always_inline void tls_call_exit(long ret)
 			conn = bpf_map_lookup_elem(&ra_tls_ssl, &sk_key);
 			if (conn) {
 				d.sk = conn->sk;
-				d.flow = &conn->flow;
+				d.flow = conn->flow;
 			}
 		}
 		if (d.sk)
@@ -433,7 +554,7 @@ static __always_inline void go_tls_call(struct pt_regs *ctx, __u8 dir)
 		if (!gc)
 			return;
 	}
-	d.flow = &gc->flow;
+	d.flow = gc->flow;
 	/* Reads whose bytes are in their buffers now (their count is not
 	 * known), oldest first: this goroutine's earlier one (it returned
 	 * before this call), and any into the buffer this Read is about to

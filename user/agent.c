@@ -62,6 +62,9 @@ static void usage(FILE *f)
 		"                          programs they run (Go); repeat for more\n"
 		"      --tls-port PORT     probe only processes listening on this watched port\n"
 		"                          (with --tls-comm: either); repeat for more\n"
+		"      --k8s-port PORT     HTTP on this port is the Kubernetes API: requests\n"
+		"                          by verb and resource (default 6443 443); repeat\n"
+		"      --k8s-max-series N  rows of the Kubernetes request table (default 4096)\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -92,6 +95,8 @@ static const struct option opts[] = {
 	{ "tls-rescan-s", required_argument, NULL, 'R' },
 	{ "tls-comm", required_argument, NULL, 'C' },
 	{ "tls-port", required_argument, NULL, 'O' },
+	{ "k8s-port", required_argument, NULL, 'K' },
+	{ "k8s-max-series", required_argument, NULL, 'Y' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -113,6 +118,7 @@ static const struct { int opt; const char *key; } lists[] = {
 	{ 'L', "tls_libs" },
 	{ 'C', "tls_comms" },
 	{ 'O', "tls_ports" },
+	{ 'K', "k8s_ports" },
 };
 #define NLISTS (sizeof(lists) / sizeof(lists[0]))
 
@@ -302,6 +308,8 @@ static void tls_setup(struct agent *a)
 		bpf_program__set_autoload(progs[i].prog, a->cfg.tls & progs[i].lib);
 	s->rodata->ra_tls_openssl_on = a->cfg.tls & CONFIG_TLS_OPENSSL;
 	s->rodata->ra_tls_go_on = a->cfg.tls & CONFIG_TLS_GO;
+	for (__u32 i = 0; i < a->cfg.nk8s_ports; i++)
+		s->rodata->ra_k8s_ports[i] = a->cfg.k8s_ports[i];
 }
 
 static int setup(struct agent *a)
@@ -362,7 +370,8 @@ static int setup(struct agent *a)
 		return err;
 	a->cgroups = cgroup_names__new(a->cfg.cgroupfs, CGROUP_RESCAN_MS);
 	a->dns = dns__new(a);
-	if (!a->cgroups || !a->dns)
+	a->k8s = k8s__new(a->cfg.k8s_max_series);
+	if (!a->cgroups || !a->dns || !a->k8s)
 		return -ENOMEM;
 	return 0;
 }
@@ -467,6 +476,7 @@ out:
 	reqacct_bpf__destroy(a.skel);
 	cgroup_names__free(a.cgroups);
 	dns__free(a.dns);
+	k8s__free(a.k8s);
 	tls__free(a.tls);
 	return rc ? 1 : 0;
 }

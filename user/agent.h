@@ -24,6 +24,7 @@ struct agent {
 	bool dns_have_current;		/* DNS attributed to processes (Linux 6.1+) */
 	struct dns_state *dns;		/* timeouts and names kept in user space (dns.c) */
 	struct tls_state *tls;		/* probed TLS libraries, programs, links (tls.c) */
+	struct k8s_state *k8s;		/* Kubernetes API requests by verb, resource (k8s.c) */
 };
 
 int do_agent(int argc, char **argv);
@@ -88,6 +89,12 @@ int tls__exec_fd(struct agent *a);
 void tls__exec_events(struct agent *a);
 void tls__free(struct tls_state *t);
 void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e);
+
+/* Kubernetes API requests (k8s.c): ra_http_events resolved and counted. */
+struct k8s_state *k8s__new(__u32 max_series);
+void k8s__free(struct k8s_state *s);
+int k8s__on_request(void *ctx, void *data, size_t len);	/* a ring_buffer callback */
+void k8s__collect(struct agent *a, struct prom_buf *b);
 
 /* Record owners of listening sockets that predate the agent (listeners.c).
  * Returns the number of listeners written, or -errno. */

@@ -326,6 +326,7 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		{ "ra_tls_ssl", "full", RA_STAT_TLS_SSL_FULL },
 		{ "ra_go_conns", "full", RA_STAT_GO_CONNS_FULL },
 		{ "ra_exec_events", "full", RA_STAT_EXEC_LOST },
+		{ "ra_http_events", "full", RA_STAT_HTTP_EVENTS_LOST },
 	};
 	char ver[32];
 	struct rusage ru;
@@ -429,8 +430,10 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 	tcp_families(b, f, n);
 	if (a->cfg.dns)
 		dns__collect(a, b, &e);
-	if (a->cfg.tls)
+	if (a->cfg.tls) {
 		tls__collect(a, b, &e);
+		k8s__collect(a, b);
+	}
 	self_families(a, b, nflows, n - nflows, &e);
 	free(f);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

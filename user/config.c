@@ -20,6 +20,10 @@
 #define DNS_TOP_NAMES_MAX 1000
 #define TLS_RESCAN_DEFAULT_S 10
 #define TLS_RESCAN_MAX_S 3600
+/* Kubernetes request rows: one per (client flow, verb, resource, code) seen;
+ * ~500 B each (the key holds the label strings). */
+#define K8S_MAX_SERIES_DEFAULT 4096
+#define K8S_MAX_SERIES_LIMIT (1u << 20)
 
 static const __u16 default_ports[] = { 443, 6443, 2379, 10250, 53 };
 static const char *const hook_names[] = {
@@ -50,6 +54,11 @@ void config__defaults(struct ra_config *c)
 	/* Go's probes cost a Go HTTPS server ~3% of its requests/s at saturation;
 	 * OpenSSL's cost nginx 2-4x CPU per request (BENCHMARKS.md). */
 	c->tls = CONFIG_TLS_GO;
+	/* the apiserver's ports (kubeadm 6443, managed clusters 443) */
+	c->k8s_ports[0] = 6443;
+	c->k8s_ports[1] = 443;
+	c->nk8s_ports = 2;
+	c->k8s_max_series = K8S_MAX_SERIES_DEFAULT;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -212,6 +221,7 @@ static const struct {
 	{ "dns_top_names", offsetof(struct ra_config, dns_top_names), 0, DNS_TOP_NAMES_MAX },
 	{ "dns_max_flows", offsetof(struct ra_config, dns_max_flows), 1, MAX_FLOWS_LIMIT },
 	{ "tls_rescan_s", offsetof(struct ra_config, tls_rescan_s), 0, TLS_RESCAN_MAX_S },
+	{ "k8s_max_series", offsetof(struct ra_config, k8s_max_series), 1, K8S_MAX_SERIES_LIMIT },
 };
 
 int config__set(struct ra_config *c, const char *key, const char *val, const char *src,
@@ -251,6 +261,8 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 		return parse_words(c->tls_libs[0], sizeof(c->tls_libs[0]), CONFIG_TLS_LIBS_MAX,
 				   &c->ntls_libs, " \t", true, "library", "libraries", val, src, err,
 				   errlen);
+	} else if (!strcmp(key, "k8s_ports") || !strcmp(key, "k8s_port")) {
+		return parse_ports(c->k8s_ports, &c->nk8s_ports, RA_MAX_PORTS, val, src, err, errlen);
 	} else if (!strcmp(key, "tls_ports") || !strcmp(key, "tls_port")) {
 		return parse_ports(c->tls_ports, &c->ntls_ports, RA_MAX_PORTS, val, src, err, errlen);
 	} else if (!strcmp(key, "tls_comms") || !strcmp(key, "tls_comm")) {

@@ -46,6 +46,9 @@ struct ra_config {
 	__u32 ntls_comms;
 	__u16 tls_ports[RA_MAX_PORTS];	/* and those listening on these ports */
 	__u32 ntls_ports;
+	__u16 k8s_ports[RA_MAX_PORTS];	/* HTTP on these is the Kubernetes API */
+	__u32 nk8s_ports;
+	__u32 k8s_max_series;		/* rows of the Kubernetes request table */
 };
 
 /* The TLS libraries whose plaintext is read (config key tls). */

@@ -518,6 +518,10 @@ int tls__attach(struct agent *a)
 	if (!t->exec)
 		pr_warn("no ring buffer for started programs (%s): new Go programs are found "
 			"every %u s\n", strerror(errno), a->cfg.tls_rescan_s);
+	else if (ring_buffer__add(t->exec, bpf_map__fd(a->skel->maps.ra_http_events),
+				  k8s__on_request, a))
+		pr_warn("no ring buffer for Kubernetes requests (%s): not resolved\n",
+			strerror(errno));
 	return 0;
 }
 

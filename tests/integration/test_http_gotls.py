@@ -62,16 +62,18 @@ class ServerLog:
     def read(self, want_conns, timeout=10):
         """Requests [(method, status)] and connections [(read, written)] since
         the last call, once want_conns connections closed."""
-        end = time.time() + timeout
+        end, settled = time.time() + timeout, False
         while True:
             with open(self.path) as f:
                 f.seek(self.pos)
                 text = f.read()
             lines = text[:text.rfind("\n") + 1].splitlines()
             conns = [(int(w[2]), int(w[3])) for w in (l.split() for l in lines) if w[0] == "CONN"]
-            if len(conns) >= want_conns or time.time() > end:
+            if (len(conns) >= want_conns and settled) or time.time() > end:
                 break
-            time.sleep(0.1)
+            # once enough connections closed, one more look for late lines
+            settled = len(conns) >= want_conns
+            time.sleep(0.3 if settled else 0.1)
         self.pos += len("".join(l + "\n" for l in lines).encode())
         reqs = [(w[0], w[1]) for w in (l.split() for l in lines) if w[0] != "CONN"]
         return reqs, conns
