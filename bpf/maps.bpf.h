@@ -140,18 +140,22 @@ struct {
 } ra_tls_ssl SEC(".maps");
 
 /* The HTTP exchange in progress per connection (struct sock address),
- * deleted when the connection closes. */
+ * deleted when the connection closes. Allocated per entry: memory follows
+ * the open connections (632 B each), not the capacity. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, RA_MAX_HTTP_CONNS);
 	__type(key, __u64);
 	__type(value, struct ra_http_conn);
 } ra_http_conns SEC(".maps");
 
 /* Go crypto/tls connections (struct sock address): the reads waiting to be
- * looked at, receive times. Deleted when the connection closes. */
+ * looked at, receive times. Deleted when the connection closes; allocated
+ * per entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, RA_MAX_GO_CONNS);
 	__type(key, __u64);
 	__type(value, struct ra_go_conn);
