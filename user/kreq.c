@@ -220,6 +220,10 @@ int kreq__resolve(const char *method, size_t mlen, const char *target, size_t tl
 	len = unescape(target, qoff, path, &bad);
 	if (len < 0)
 		return fail(err, errlen, "bad percent escape at byte %zu of the request target", bad);
+	for (i = 0; i < len; i++)	/* "%00": no label carries a control character */
+		if ((unsigned char)path[i] < ' ' || path[i] == 0x7f)
+			return fail(err, errlen, "control character at byte %d of the decoded path", i);
+	i = 0;
 	/* splitPath(): trim '/' at both ends, then split on '/' */
 	while (i < len && path[i] == '/')
 		i++;

@@ -246,6 +246,18 @@ def www_files(d, **sizes):
             f.write(os.urandom(size))
 
 
+def gotls_fixture():
+    """The stripped Go 1.19 fixture (tests/fixtures/gotls), built if needed
+    by tests/tools/build-gotls.sh; skips (fails under CI) without Go 1.19."""
+    out = os.path.join(ROOT, ".output", "tests", "gotls")
+    r = subprocess.run([os.path.join(ROOT, "tests/tools/build-gotls.sh"), out])
+    if r.returncode == 77:
+        skip_or_fail("Go 1.19 is not installed (golang-1.19-go): no Go fixture server")
+    if r.returncode:
+        raise RuntimeError("tests/tools/build-gotls.sh failed")
+    return os.path.join(out, "static")
+
+
 def make_cert(d):
     key, crt = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",

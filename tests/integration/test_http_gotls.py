@@ -34,23 +34,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (ROOT, Agent, Cgroups, Check, Procs, make_cert, require, require_root,  # noqa: E402
-                   skip_or_fail, tmpdir, value, wait_port)
+from ralib import (ROOT, Agent, Cgroups, Check, Procs, gotls_fixture, make_cert, require,  # noqa: E402
+                   require_root, tmpdir, value, wait_port)
 
 PORT, ES_PORT, PORT3, AGENT_PORT = 18450, 18451, 18452, 19480
 ESBUILD = os.path.join(ROOT, "tests/fixtures/esbuild/node_modules/@esbuild/linux-x64/bin/esbuild")
 KUBECTLS = sorted(glob.glob("/usr/lib/google-cloud-sdk/bin/kubectl.1.*"))
 ES_LINE = re.compile(r'^\S+ - "(\S+) \S+" (\d+) ')
-
-
-def build_fixture():
-    out = os.path.join(ROOT, ".output", "tests", "gotls")
-    r = subprocess.run([os.path.join(ROOT, "tests/tools/build-gotls.sh"), out])
-    if r.returncode == 77:
-        skip_or_fail("Go 1.19 is not installed (golang-1.19-go): no Go fixture server")
-    if r.returncode:
-        raise RuntimeError("tests/tools/build-gotls.sh failed")
-    return os.path.join(out, "static")
 
 
 class ServerLog:
@@ -133,7 +123,7 @@ def wait_for(fn, timeout=10):
 def main():
     require_root()
     require("hey", "openssl")
-    static = build_fixture()
+    static = gotls_fixture()
     chk, procs, cg = Check(), Procs(), Cgroups("srv", "es", "w", "a", "b", "k")
     try:
         with tmpdir() as d:

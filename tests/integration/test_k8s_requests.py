@@ -21,8 +21,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (ROOT, Agent, Cgroups, Check, Procs, make_cert, require, require_root,  # noqa: E402
-                   skip_or_fail, tmpdir, value, wait_port)
+from ralib import (Agent, Cgroups, Check, Procs, gotls_fixture, make_cert, require, require_root,  # noqa: E402
+                   tmpdir, value, wait_port)
 
 PORT, AGENT_PORT = 18460, 19490
 KUBECTL = (sorted(glob.glob("/usr/lib/google-cloud-sdk/bin/kubectl.1.*")) or [None])[-1]
@@ -49,16 +49,6 @@ EXPECT = {
     ("GET", "/api/v1/nodes?limit=5"): ("list", "", "v1", "nodes", "", "cluster"),
 }
 LABELS = ("verb", "group", "version", "resource", "subresource", "scope")
-
-
-def build_fixture():
-    out = os.path.join(ROOT, ".output", "tests", "gotls")
-    r = subprocess.run([os.path.join(ROOT, "tests/tools/build-gotls.sh"), out])
-    if r.returncode == 77:
-        skip_or_fail("Go 1.19 is not installed (golang-1.19-go): no Go fixture server")
-    if r.returncode:
-        raise RuntimeError("tests/tools/build-gotls.sh failed")
-    return os.path.join(out, "static")
 
 
 def read_log(path, pos, want):
@@ -117,7 +107,7 @@ def check_side(chk, s, what, lab, res, nonres, client_conns=None):
 def main():
     require_root()
     require("hey", "curl", "openssl", "promtool")
-    static = build_fixture()
+    static = gotls_fixture()
     chk, procs, cg = Check(), Procs(), Cgroups("srv", "informer", "ctrl", "curl", "kubectl")
     try:
         with tmpdir() as d:

@@ -155,6 +155,7 @@ static const struct {
 	{ "/api/v1/p ods", "control character or space at byte 9 of the request target" },
 	{ "/api/v1/watch", "'watch' with nothing after it" },
 	{ "/apis/apps/v1//deployments", "empty resource at byte 14 of the path" },
+	{ "/api/v1/po%00ds", "control character at byte 10 of the decoded path" },
 	{ "/api/v1/pods0123456789012345678901234567890123456789012345678901234567890123",
 	  "resource at byte 8 of the path is 68 bytes long (at most 63)" },
 };

@@ -18,13 +18,12 @@ the fixture)."""
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import Cgroups, Procs, make_cert, require, require_root, tmpdir, wait_port  # noqa: E402
+from ralib import Cgroups, Procs, gotls_fixture, make_cert, require, require_root, tmpdir, wait_port  # noqa: E402
 from benchlib import AgentRunner, compare, hey, print_table  # noqa: E402
 
 PORT = 18092
@@ -44,15 +43,14 @@ def main():
     args = ap.parse_args()
     require_root()
     require("hey", "bpftool", "openssl")
-    out = os.path.join(ROOT, ".output", "tests", "gotls")
-    subprocess.run([os.path.join(ROOT, "tests", "tools", "build-gotls.sh"), out], check=True)
+    static = gotls_fixture()
     procs, cg = Procs(), Cgroups("srv")
     rows = []
     try:
         with tmpdir() as d:
             key, crt = make_cert(d)
             gosrv = os.path.join(d, "gosrv")
-            shutil.copy(os.path.join(out, "static"), gosrv)
+            shutil.copy(static, gosrv)
             srv = procs.start([gosrv, "serve", f"127.0.0.1:{PORT}", crt, key, "-"], cg.path("srv"))
             wait_port(PORT)
             for name, extra in WORKLOADS:
