@@ -14,12 +14,17 @@
  * the byte count, accounts the plaintext to that connection. An SSL_read
  * served from OpenSSL's buffer (no recv) uses ra_tls_ssl.
  *
+ * Go's connection comes from the *tls.Conn (go_conn_sock()); its reads are
+ * looked at later, when their bytes are there (go_tls_call()).
+ *
  * An exchange (struct ra_http_conn, per connection): a request starts with a
  * request line; its final status line (not 1xx) counts the request under
  * (flow, method, status) with the request's bytes; later response bytes add
  * to it; the duration (first request byte to last response byte) is counted
  * when the next request starts or the connection closes. Which bytes are the
  * request follows from the role: a client writes requests, a server reads them.
+ * On k8s_ports the request-target is kept too, and each counted request goes
+ * to the loader (ra_http_events) to be resolved by verb and resource.
  */
 #ifndef REQACCT_TLS_BPF_H
 #define REQACCT_TLS_BPF_H
@@ -445,7 +450,8 @@ static __always_inline void tls_call_exit(long ret)
 
 /* Offsets in Go's structures, the same from Go 1.17 to 1.26
  * (shared/research/go_tls_design.md 5; the integration tests check them on
- * Go 1.19 and 1.26 binaries): *tls.Conn -> conn (a net.Conn interface at 0,
+ * Go 1.19, 1.22-1.24 (kubectl) and 1.26 (esbuild) binaries): *tls.Conn ->
+ * conn (a net.Conn interface at 0,
  * its data word at 8) -> *net.TCPConn -> conn.fd (*netFD at 0) -> pfd
  * (poll.FD at 0) -> Sysfd, after the 16-byte fdMutex. */
 #define GO_TLS_CONN_CONN_DATA	8
