@@ -32,9 +32,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: reqacct agent [OPTIONS]\n"
 		"\n"
-		"Count TCP bytes and connections on watched ports, and DNS queries,\n"
-		"answers and latency, per process and cgroup, in the kernel, and serve\n"
-		"them as Prometheus metrics.\n"
+		"Count TCP bytes and connections on watched ports, DNS queries, answers\n"
+		"and latency, and HTTP requests over TLS (Go, OpenSSL; Kubernetes verbs\n"
+		"and resources on the apiserver's ports), per process and cgroup, in\n"
+		"the kernel, and serve them as Prometheus metrics.\n"
 		"\n"
 		"Options:\n"
 		"  -l, --listen ADDR:PORT  metrics endpoint, numeric address (default :9464)\n"
