@@ -31,6 +31,11 @@ static void test_defaults(void **state)
 	assert_int_equal(c.dns_timeout_ms, 5000);
 	assert_int_equal(c.dns_top_names, 10);
 	assert_int_equal(c.tls, CONFIG_TLS_GO);
+	assert_int_equal(c.nk8s_ports, 2);
+	assert_int_equal(c.k8s_ports[0], 6443);
+	assert_int_equal(c.k8s_ports[1], 443);
+	assert_int_equal(c.k8s_max_series, 4096);
+	assert_int_equal(c.ntls_ports, 0);
 }
 
 static void test_tls(void **state)
@@ -98,6 +103,8 @@ static const struct {
 	{ "dns neither on nor off", "dns = yes\n", "f:1: bad dns 'yes' (want on or off)" },
 	{ "too many DNS ports", "dns_ports = 53 5353 8053 9053 10053\n", "f:1: more than 4 ports" },
 	{ "DNS timeout zero", "dns_timeout_ms = 0\n", "f:1: bad dns_timeout_ms '0' (want 1-600000)" },
+	{ "k8s rows zero", "k8s_max_series = 0\n", "f:1: bad k8s_max_series '0' (want 1-1048576)" },
+	{ "tls port out of range", "tls_ports = 6443 70000\n", "f:1: bad port '70000' (want 1-65535)" },
 	{ "tls not a library", "tls = go,1\n", "f:1: bad tls '1' (want on, off, or go and/or openssl)" },
 	{ "tls empty", "tls = , \n", "f:1: empty tls (want on, off, or go and/or openssl)" },
 	{ "relative libssl path", "tls_libs = libssl.so.3\n", "f:1: 'libssl.so.3' is not an absolute path" },
