@@ -65,9 +65,9 @@ enum target_kind { TARGET_OPENSSL, TARGET_GO };
 
 /*
  * What is probed: a library or program file for every process (pid -1),
- * or, when tls_comms selects processes, an OpenSSL library file for one
- * process, named by pid and start time (so a reused pid is a different
- * process).
+ * or, when processes are selected (tls_comms, tls_ports), an OpenSSL
+ * library file for one process, named by pid and start time (so a reused
+ * pid is a different process).
  */
 struct tls_target {
 	enum target_kind kind;
