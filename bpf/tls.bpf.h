@@ -157,9 +157,10 @@ static __always_inline void http_target(struct ra_http_conn *hc, int which, __u6
 		hc->target_len[which] = i;
 }
 
-/* The current request of hc, with its status (0: not seen), for the loader
- * to resolve as a Kubernetes API request. */
-static __always_inline void http_event(const struct ra_http_conn *hc)
+/* The current exchange of hc ended: its request, status (0: not seen),
+ * response bytes and duration, for the loader to resolve as a Kubernetes
+ * API request. */
+static __always_inline void http_event(const struct ra_http_conn *hc, __u64 ns)
 {
 	struct ra_http_event *e;
 
@@ -171,9 +172,11 @@ static __always_inline void http_event(const struct ra_http_conn *hc)
 		return;
 	}
 	e->flow = hc->key.flow;
+	e->resp_bytes = hc->resp_bytes;
+	e->duration_ns = ns;
 	e->status = hc->key.status;
 	e->method = hc->key.method;
-	e->pad = 0;
+	e->lib = hc->key.lib;
 	e->target_len = hc->target_len[0];
 	__builtin_memcpy(e->target, hc->target[0], sizeof(e->target));
 	bpf_ringbuf_submit(e, 0);
@@ -184,7 +187,6 @@ static __always_inline void http_count(struct ra_http_conn *hc, __u64 resp_bytes
 {
 	struct ra_http_val *v = http_flow(&hc->key, tgid);
 
-	http_event(hc);
 	if (!v)
 		return;
 	__sync_fetch_and_add(&v->requests, 1);
@@ -211,15 +213,22 @@ static __always_inline void http_finish(struct ra_http_conn *hc, __u32 tgid)
 	if (hc->state == RA_HTTP_REQUEST &&
 	    !(hc->key.lib == RA_TLS_GO && hc->key.flow.role == RA_ROLE_SERVER)) {
 		hc->key.status = 0;
+		hc->resp_bytes = 0;
 		http_count(hc, hc->interim_bytes, tgid);
-	} else if (hc->state == RA_HTTP_RESPONSE && (v = http_flow(&hc->key, tgid))) {
+		http_event(hc, 0);
+	} else if (hc->state == RA_HTTP_RESPONSE) {
 		ns = hc->last_resp_ns - hc->req_start_ns;
+		http_event(hc, ns ? ns : 1);
+		v = http_flow(&hc->key, tgid);
+		if (!v)
+			goto next;
 		for (i = 0; i < RA_HTTP_LAT_BOUNDS; i++)
 			if (ns <= (__u64)ra_http_lat_bounds_us[i] * 1000)
 				break;
 		__sync_fetch_and_add(&v->lat[i % RA_HTTP_LAT_SLOTS], 1);
 		__sync_fetch_and_add(&v->lat_sum_ns, ns);
 	}
+next:
 	hc->state = RA_HTTP_IDLE;
 	if (!hc->next)
 		return;
@@ -367,6 +376,7 @@ __noinline int http_data(const struct http_data *d)
 	if (hc->state == RA_HTTP_RESPONSE) {
 		if (s < 0 || !hc->next) {	/* the response goes on */
 			hc->last_resp_ns = d->ns;
+			hc->resp_bytes += d->n;
 			v = http_flow(&hc->key, d->tgid);
 			if (v)
 				__sync_fetch_and_add(&v->resp_bytes, d->n);
@@ -383,7 +393,8 @@ __noinline int http_data(const struct http_data *d)
 	hc->key.status = s;
 	hc->state = RA_HTTP_RESPONSE;
 	hc->last_resp_ns = d->ns;
-	http_count(hc, d->n + hc->interim_bytes, d->tgid);
+	hc->resp_bytes = d->n + hc->interim_bytes;
+	http_count(hc, hc->resp_bytes, d->tgid);
 	return HTTP_STATUS_LINE;
 }
 

@@ -122,7 +122,7 @@ _Static_assert(sizeof(struct ra_listener_key) == 8, "ra_listener_key ABI");
 #define RA_MAX_TLS_CALLS 4096	/* ra_tls_calls: SSL_read/SSL_write calls in flight */
 #define RA_HTTP_TARGET_MAX 256	/* request-target bytes kept (RFC 9112 3.2): a path
 				 * and query, cut at 256 bytes */
-#define RA_HTTP_RING_BYTES (256 * 1024)	/* ra_http_events: 800 requests of 320 B */
+#define RA_HTTP_RING_BYTES (256 * 1024)	/* ra_http_events: 770 requests of 336 B */
 #define RA_EXEC_RING_BYTES (64 * 1024)	/* ra_exec_events: 2730 events of 24 B */
 #ifndef RA_MAX_GO_CONNS
 #define RA_MAX_GO_CONNS 16384	/* ra_go_conns: Go crypto/tls connections */
@@ -223,21 +223,25 @@ struct ra_http_conn {
 	 * current request, [1] of the next; length 0 if not known */
 	__u32 target_len[2];
 	char target[2][RA_HTTP_TARGET_MAX];
+	__u64 resp_bytes;	/* of the current exchange's final response so far */
 };
-_Static_assert(sizeof(struct ra_http_conn) == 632, "ra_http_conn ABI");
+_Static_assert(sizeof(struct ra_http_conn) == 640, "ra_http_conn ABI");
 
-/* A request whose final status was seen, with its target, for the loader to
- * resolve as a Kubernetes API request (ra_http_events; only for requests on
+/* An exchange that ended (the next request started, or the connection
+ * closed), with its request's target, for the loader to resolve as a
+ * Kubernetes API request (ra_http_events; only for requests on
  * ra_k8s_ports). */
 struct ra_http_event {
 	struct ra_flow_key flow;
-	__u16 status;
+	__u64 resp_bytes;	/* the response's (0: none; not known for a Go client) */
+	__u64 duration_ns;	/* first request byte to last response byte, 0: no response */
+	__u16 status;		/* 0: no final status was seen */
 	__u8 method;		/* enum ra_http_method */
-	__u8 pad;
+	__u8 lib;		/* enum ra_tls_lib */
 	__u32 target_len;
 	char target[RA_HTTP_TARGET_MAX];
 };
-_Static_assert(sizeof(struct ra_http_event) == 312, "ra_http_event ABI");
+_Static_assert(sizeof(struct ra_http_event) == 328, "ra_http_event ABI");
 #define RA_HTTP_IDLE		0	/* no request, or its duration was counted */
 #define RA_HTTP_REQUEST		1	/* request seen, no final response yet */
 #define RA_HTTP_RESPONSE	2	/* final response started; duration open */

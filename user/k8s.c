@@ -30,7 +30,8 @@ struct k8s_key {
 	__u8 resource;		/* a resource request; else res is a path class */
 	__u8 cluster;		/* cluster scope (no namespace in the path) */
 	__u8 overflow;		/* the role's overflow row */
-	__u8 pad[2];
+	__u8 lib;		/* enum ra_tls_lib: a Go client's response size is not known */
+	__u8 pad;
 	char group[KREQ_GROUP_MAX];
 	char version[KREQ_LABEL_MAX];
 	char res[KREQ_LABEL_MAX];	/* resource, or a non-resource path class */
@@ -40,8 +41,13 @@ struct k8s_key {
 struct k8s_row {
 	struct k8s_key k;
 	__u64 requests;
+	__u64 resp_bytes;
+	__u64 lat[RA_HTTP_LAT_SLOTS];	/* durations of those with a response */
+	__u64 lat_sum_ns;
 	bool used;
 };
+
+static const __u32 lat_bounds_us[RA_HTTP_LAT_BOUNDS] = { RA_HTTP_LAT_BOUNDS_US };
 
 struct k8s_state {
 	pthread_mutex_t lock;
@@ -92,7 +98,23 @@ static __u64 key_hash(const struct k8s_key *k)
 	return h;
 }
 
-static void count(struct k8s_state *s, const struct k8s_key *k)
+/* Add one ended exchange to its row (or the role's overflow row). */
+static void add(struct k8s_row *r, const struct ra_http_event *e)
+{
+	__u32 b;
+
+	r->requests++;
+	r->resp_bytes += e->resp_bytes;
+	if (!e->duration_ns)
+		return;
+	for (b = 0; b < RA_HTTP_LAT_BOUNDS; b++)
+		if (e->duration_ns <= (__u64)lat_bounds_us[b] * 1000)
+			break;
+	r->lat[b]++;
+	r->lat_sum_ns += e->duration_ns;
+}
+
+static void count(struct k8s_state *s, const struct k8s_key *k, const struct ra_http_event *e)
 {
 	__u32 i = key_hash(k) % s->slots;
 
@@ -101,7 +123,7 @@ static void count(struct k8s_state *s, const struct k8s_key *k)
 		i = (i + 1) % s->slots;
 	if (!s->rows[i].used) {
 		if (s->used == s->max) {	/* no room: the role's overflow row */
-			s->overflow[k->flow.role % RA_ROLE_MAX].requests++;
+			add(&s->overflow[k->flow.role % RA_ROLE_MAX], e);
 			pthread_mutex_unlock(&s->lock);
 			return;
 		}
@@ -109,7 +131,7 @@ static void count(struct k8s_state *s, const struct k8s_key *k)
 		s->rows[i].used = true;
 		s->used++;
 	}
-	s->rows[i].requests++;
+	add(&s->rows[i], e);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -144,6 +166,7 @@ int k8s__on_request(void *ctx, void *data, size_t len)
 	memset(&k, 0, sizeof(k));
 	k.flow = e->flow;
 	k.code = e->status;
+	k.lib = e->lib;
 	k.verb = r.verb;
 	k.resource = r.resource;
 	if (r.resource) {
@@ -155,7 +178,7 @@ int k8s__on_request(void *ctx, void *data, size_t len)
 	} else {
 		snprintf(k.res, sizeof(k.res), "%s", r.path);
 	}
-	count(s, &k);
+	count(s, &k, e);
 	return 0;
 }
 
@@ -175,6 +198,25 @@ static int cmp_out(const void *pa, const void *pb)
 }
 
 #define RESOURCE_LABELS (FLOW_LABELS + 7)	/* verb group version resource subresource scope code */
+
+/* The labels of a resource row; false for a non-resource one. */
+static bool resource_labels(const struct out_row *o, struct prom_label *l)
+{
+	const struct k8s_key *k = &o->r->k;
+	const char *ov = k->overflow ? PEER_OVERFLOW : NULL;
+
+	if (!k->resource)
+		return false;
+	flow_labels(&o->n, l);
+	l[FLOW_LABELS] = (struct prom_label){ "verb", ov ?: kreq__verb_name(k->verb) };
+	l[FLOW_LABELS + 1] = (struct prom_label){ "group", ov ?: k->group };
+	l[FLOW_LABELS + 2] = (struct prom_label){ "version", ov ?: k->version };
+	l[FLOW_LABELS + 3] = (struct prom_label){ "resource", ov ?: k->res };
+	l[FLOW_LABELS + 4] = (struct prom_label){ "subresource", ov ?: k->sub };
+	l[FLOW_LABELS + 5] = (struct prom_label){ "scope", ov ?: k->cluster ? "cluster" : "namespace" };
+	l[FLOW_LABELS + 6] = (struct prom_label){ "code", o->code };
+	return true;
+}
 #define NONRESOURCE_LABELS (FLOW_LABELS + 3)	/* verb path code */
 
 void k8s__collect(struct agent *a, struct prom_buf *b)
@@ -218,21 +260,34 @@ void k8s__collect(struct agent *a, struct prom_buf *b)
 		     "the apiserver's rules, per client or server process, verb, API group, version, "
 		     "resource, subresource, scope and code (\"unknown\": none seen).");
 	for (size_t i = 0; i < n; i++) {
-		const struct k8s_key *k = &o[i].r->k;
-		const char *ov = k->overflow ? PEER_OVERFLOW : NULL;
 		struct prom_label l[RESOURCE_LABELS];
 
-		if (!k->resource)
+		if (resource_labels(&o[i], l))
+			prom__sample_u64(b, "reqacct_k8s_requests_total", l, RESOURCE_LABELS,
+					 o[i].r->requests);
+	}
+	prom__family(b, "reqacct_k8s_response_bytes_total", "counter",
+		     "Bytes of those requests' responses before encryption (not for Go clients: "
+		     "what a Go process reads has no known size).");
+	for (size_t i = 0; i < n; i++) {
+		struct prom_label l[RESOURCE_LABELS];
+
+		if (!resource_labels(&o[i], l) ||
+		    (o[i].r->k.lib == RA_TLS_GO && o[i].r->k.flow.role == RA_ROLE_CLIENT))
 			continue;
-		flow_labels(&o[i].n, l);
-		l[FLOW_LABELS] = (struct prom_label){ "verb", ov ?: kreq__verb_name(k->verb) };
-		l[FLOW_LABELS + 1] = (struct prom_label){ "group", ov ?: k->group };
-		l[FLOW_LABELS + 2] = (struct prom_label){ "version", ov ?: k->version };
-		l[FLOW_LABELS + 3] = (struct prom_label){ "resource", ov ?: k->res };
-		l[FLOW_LABELS + 4] = (struct prom_label){ "subresource", ov ?: k->sub };
-		l[FLOW_LABELS + 5] = (struct prom_label){ "scope", ov ?: k->cluster ? "cluster" : "namespace" };
-		l[FLOW_LABELS + 6] = (struct prom_label){ "code", o[i].code };
-		prom__sample_u64(b, "reqacct_k8s_requests_total", l, RESOURCE_LABELS, o[i].r->requests);
+		prom__sample_u64(b, "reqacct_k8s_response_bytes_total", l, RESOURCE_LABELS,
+				 o[i].r->resp_bytes);
+	}
+	prom__family(b, "reqacct_k8s_request_duration_seconds", "histogram",
+		     "First request byte to last response byte of those requests that got a "
+		     "response (a server's time, or the wait a client saw).");
+	for (size_t i = 0; i < n; i++) {
+		struct prom_label l[RESOURCE_LABELS + 1];
+
+		if (!resource_labels(&o[i], l))
+			continue;
+		histogram_samples(b, "reqacct_k8s_request_duration_seconds", l, RESOURCE_LABELS,
+				  o[i].r->lat, lat_bounds_us, RA_HTTP_LAT_BOUNDS, o[i].r->lat_sum_ns);
 	}
 	prom__family(b, "reqacct_k8s_nonresource_requests_total", "counter",
 		     "Kubernetes API requests for no resource (/healthz, /readyz, /metrics, "

@@ -51,16 +51,19 @@ EXPECT = {
 LABELS = ("verb", "group", "version", "resource", "subresource", "scope")
 
 
-def read_log(path, pos, want):
-    """Requests [(method, code, target)] logged after byte pos, once want of them are."""
+def read_log(path, pos, want, conns):
+    """Requests [(method, code, target)] and the bytes the server wrote on
+    its connections, logged after byte pos, once want requests and conns
+    connections are."""
     end = time.time() + 10
     while True:
         with open(path) as f:
             f.seek(pos)
             lines = [l.split() for l in f.read().splitlines()]
         reqs = [(w[0], w[1], w[2]) for w in lines if w and w[0] != "CONN"]
-        if len(reqs) >= want or time.time() > end:
-            return reqs
+        closed = [int(w[3]) for w in lines if w and w[0] == "CONN"]
+        if (len(reqs) >= want and len(closed) >= conns) or time.time() > end:
+            return reqs, sum(closed)
         time.sleep(0.1)
 
 
@@ -121,9 +124,9 @@ def main():
             agent = Agent(procs, ["--port", str(PORT), "--k8s-port", str(PORT), "--tls", "go,openssl"],
                           AGENT_PORT, os.path.join(d, "agent.log"), cg.base)
             # hey's file is probed once it runs; a first run makes sure it is
-            procs.run(["hey", "-n", "1", url + "/healthz"], cg.path("srv"), stdout=subprocess.DEVNULL)
+            procs.run(["hey", "-n", "1", "-c", "1", url + "/healthz"], cg.path("srv"), stdout=subprocess.DEVNULL)
             time.sleep(0.5)
-            server_reqs = read_log(log, 0, 1)
+            server_reqs, server_written = read_log(log, 0, 1, 1)
             pos = os.path.getsize(log)
 
             def hey(c, n, conc, method, target, data=None):
@@ -141,9 +144,9 @@ def main():
                               (9, 3, "POST", "/api/v1/namespaces/default/configmaps?code=201", '{"data":{}}')])]
             for c, steps in runs:
                 conns = sum(hey(c, *step) for step in steps)
-                reqs = read_log(log, pos, sum(step[0] for step in steps))
+                reqs, written = read_log(log, pos, sum(step[0] for step in steps), conns)
                 pos = os.path.getsize(log)
-                clients[c] = (reqs, conns, "hey")
+                clients[c] = (reqs, conns, "hey", written)
             curl_targets = [("GET", "/healthz"), ("GET", "/readyz/etcd"), ("GET", "/apis/apps/v1"),
                             ("GET", "/api/v1/namespaces/kube-system/pods/p1/log?container=c"),
                             ("POST", "/api/v1/namespaces/default/pods/p1/exec?command=sh&code=400"),
@@ -151,24 +154,38 @@ def main():
             for method, target in curl_targets:
                 procs.run(["curl", "-sSk", "--http1.1", "-X", method, "-o", "/dev/null", url + target],
                           cg.path("curl"))
-            clients["curl"] = (read_log(log, pos, len(curl_targets)), None, "curl")
+            reqs, written = read_log(log, pos, len(curl_targets), len(curl_targets))
+            clients["curl"] = (reqs, None, "curl", written)
             pos = os.path.getsize(log)
             if KUBECTL:
                 for _ in range(2):
                     procs.run([KUBECTL, "--server", url, "--insecure-skip-tls-verify", "--token=not-read",
                                "get", "--raw", "/api/v1/nodes?limit=5"], cg.path("kubectl"),
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-                clients["kubectl"] = (read_log(log, pos, 2), 2, os.path.basename(KUBECTL)[:15])
+                reqs, written = read_log(log, pos, 2, 2)
+                clients["kubectl"] = (reqs, 2, os.path.basename(KUBECTL)[:15], written)
             time.sleep(0.5)
             s = agent.samples()
-            for c, (reqs, conns, comm) in clients.items():
+            for c, (reqs, conns, comm, written) in clients.items():
                 chk.eq(f"{c}: the server logged its requests", len(reqs) > 0, True)
                 res, nonres = expected(reqs)
-                check_side(chk, s, c, dict(role="client", cgroup=cg.label(c), comm=comm), res, nonres,
-                           conns if conns is not None else 0)
+                lab = dict(role="client", cgroup=cg.label(c), comm=comm)
+                check_side(chk, s, c, lab, res, nonres, conns if conns is not None else 0)
+                if comm == "curl":	# OpenSSL: the response size a client read is known
+                    chk.true(f"{c}: response bytes <= what the server wrote",
+                             0 < value(s, "reqacct_k8s_response_bytes_total", **lab) <= written)
                 server_reqs += reqs
+                server_written += written
             res, nonres = expected(server_reqs)
-            check_side(chk, s, "server", dict(role="server", cgroup=cg.label("srv"), comm="apisrv"), res, nonres)
+            srv = dict(role="server", cgroup=cg.label("srv"), comm="apisrv")
+            check_side(chk, s, "server", srv, res, nonres)
+            nonres_bytes = value(s, "reqacct_http_response_bytes_total", **srv) - \
+                value(s, "reqacct_k8s_response_bytes_total", **srv)
+            chk.true("server: response bytes of resource requests + non-resource ones = what it wrote",
+                     value(s, "reqacct_http_response_bytes_total", **srv) == server_written and
+                     0 < nonres_bytes < server_written, f"({server_written} written)")
+            chk.eq("server: a duration for every resource request",
+                   value(s, "reqacct_k8s_request_duration_seconds_count", **srv), sum(res.values()))
             chk.eq("every target resolved", value(s, "reqacct_k8s_unresolved_requests_total"), 0)
             chk.eq("no request event lost", value(s, "reqacct_map_update_failures_total",
                                                   map="ra_http_events"), 0)
