@@ -3,12 +3,12 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "errmsg.h"
 
 /* Upper bound for max_flows: 4M entries of 96 bytes, ~400 MiB of map memory. */
 #define MAX_FLOWS_LIMIT (1u << 22)
@@ -61,8 +61,6 @@ void config__defaults(struct ra_config *c)
 	c->k8s_max_series = K8S_MAX_SERIES_DEFAULT;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 /* tls: "off", "on" (every library), or a list of "go" and "openssl". */
 static int parse_tls(struct ra_config *c, const char *val, const char *src, char *err,
 		     size_t errlen)
@@ -84,27 +82,19 @@ static int parse_tls(struct ra_config *c, const char *val, const char *src, char
 			if (strlen(words[i].word) == n && !strncmp(p, words[i].word, n))
 				break;
 		if (i == sizeof(words) / sizeof(words[0]))
-			return fail(err, errlen, "%s: bad tls '%.*s' (want on, off, or go and/or openssl)",
-				    src, (int)n, p);
+			return errmsg(err, errlen, -EINVAL,
+				      "%s: bad tls '%.*s' (want on, off, or go and/or openssl)",
+				      src, (int)n, p);
 		libs |= words[i].libs;
 		p += n;
 		seen++;
 	}
 	if (!seen)
-		return fail(err, errlen, "%s: empty tls (want on, off, or go and/or openssl)", src);
+		return errmsg(err, errlen, -EINVAL,
+			      "%s: empty tls (want on, off, or go and/or openssl)", src);
 	c->tls = libs;
 	return 0;
 }
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* A decimal number in [lo, hi], nothing else (no sign, no spaces, no hex). */
 static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
@@ -137,17 +127,18 @@ static int parse_words(char *dst, size_t width, __u32 max, __u32 *n, const char 
 		return -ENOMEM;
 	for (tok = strtok_r(buf, seps, &save); tok && !rc; tok = strtok_r(NULL, seps, &save)) {
 		if (absolute && tok[0] != '/')
-			rc = fail(err, errlen, "%s: '%.64s' is not an absolute path", src, tok);
+			rc = errmsg(err, errlen, -EINVAL, "%s: '%.64s' is not an absolute path",
+				    src, tok);
 		else if (strlen(tok) >= width)
-			rc = fail(err, errlen, "%s: %s '%.32s' longer than %zu bytes", src, what, tok,
-				  width - 1);
+			rc = errmsg(err, errlen, -EINVAL, "%s: %s '%.32s' longer than %zu bytes",
+				    src, what, tok, width - 1);
 		else if (k == max)
-			rc = fail(err, errlen, "%s: more than %u %s", src, max, whats);
+			rc = errmsg(err, errlen, -EINVAL, "%s: more than %u %s", src, max, whats);
 		else
 			strcpy(dst + k++ * width, tok);
 	}
 	if (!rc && !k)
-		rc = fail(err, errlen, "%s: empty %s list", src, what);
+		rc = errmsg(err, errlen, -EINVAL, "%s: empty %s list", src, what);
 	if (!rc)
 		*n = k;
 	free(buf);
@@ -191,20 +182,22 @@ static int parse_ports(__u16 *ports, __u32 *nports, __u32 max, const char *val, 
 	__u32 n = 0;
 
 	if (strlen(val) >= sizeof(buf))
-		return fail(err, errlen, "%s: port list too long", src);
+		return errmsg(err, errlen, -EINVAL, "%s: port list too long", src);
 	strcpy(buf, val);
 	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 		if (parse_uint(tok, 1, 65535, &p))
-			return fail(err, errlen, "%s: bad port '%s' (want 1-65535)", src, tok);
+			return errmsg(err, errlen, -EINVAL, "%s: bad port '%s' (want 1-65535)", src,
+				      tok);
 		for (__u32 i = 0; i < n; i++)
 			if (ports[i] == p)
-				return fail(err, errlen, "%s: port %lu listed twice", src, p);
+				return errmsg(err, errlen, -EINVAL, "%s: port %lu listed twice",
+					      src, p);
 		if (n == max)
-			return fail(err, errlen, "%s: more than %u ports", src, max);
+			return errmsg(err, errlen, -EINVAL, "%s: more than %u ports", src, max);
 		ports[n++] = p;
 	}
 	if (!n)
-		return fail(err, errlen, "%s: empty port list", src);
+		return errmsg(err, errlen, -EINVAL, "%s: empty port list", src);
 	*nports = n;
 	return 0;
 }
@@ -235,16 +228,18 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 		if (strcmp(key, numbers[i].key))
 			continue;
 		if (parse_uint(val, numbers[i].lo, numbers[i].hi, &n))
-			return fail(err, errlen, "%s: bad %s '%s' (want %lu-%lu)", src, key, val,
-				    numbers[i].lo, numbers[i].hi);
+			return errmsg(err, errlen, -EINVAL, "%s: bad %s '%s' (want %lu-%lu)", src,
+				      key, val, numbers[i].lo, numbers[i].hi);
 		*(__u32 *)((char *)c + numbers[i].off) = n;
 		return 0;
 	}
 	if (!strcmp(key, "listen")) {
 		if (config__parse_listen(val, host, sizeof(host), &port) ||
 		    strlen(val) >= sizeof(c->listen))
-			return fail(err, errlen, "%s: bad listen address '%s' (want ADDR:PORT, [V6]:PORT or :PORT)",
-				    src, val);
+			return errmsg(
+			    err, errlen, -EINVAL,
+			    "%s: bad listen address '%s' (want ADDR:PORT, [V6]:PORT or :PORT)", src,
+			    val);
 		strcpy(c->listen, val);
 	} else if (!strcmp(key, "ports") || !strcmp(key, "port")) {
 		return parse_ports(c->ports, &c->nports, RA_MAX_PORTS, val, src, err, errlen);
@@ -253,7 +248,8 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 				   errlen);
 	} else if (!strcmp(key, "dns")) {
 		if (strcmp(val, "on") && strcmp(val, "off"))
-			return fail(err, errlen, "%s: bad %s '%s' (want on or off)", src, key, val);
+			return errmsg(err, errlen, -EINVAL, "%s: bad %s '%s' (want on or off)", src,
+				      key, val);
 		c->dns = !strcmp(val, "on");
 	} else if (!strcmp(key, "tls")) {
 		return parse_tls(c, val, src, err, errlen);
@@ -274,17 +270,19 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 			if (!strcmp(val, hook_names[n]))
 				break;
 		if (n == sizeof(hook_names) / sizeof(hook_names[0]))
-			return fail(err, errlen, "%s: bad hook '%s' (want auto, tracepoint or sockops)",
-				    src, val);
+			return errmsg(err, errlen, -EINVAL,
+				      "%s: bad hook '%s' (want auto, tracepoint or sockops)", src,
+				      val);
 		c->hook = n;
 	} else if (!strcmp(key, "cgroup") || !strcmp(key, "cgroupfs")) {
 		char *dst = key[6] ? c->cgroupfs : c->cgroup;
 
 		if (val[0] != '/' || strlen(val) >= CONFIG_PATH_MAX)
-			return fail(err, errlen, "%s: %s must be an absolute path", src, key);
+			return errmsg(err, errlen, -EINVAL, "%s: %s must be an absolute path", src,
+				      key);
 		strcpy(dst, val);
 	} else {
-		return fail(err, errlen, "%s: unknown key '%s'", src, key);
+		return errmsg(err, errlen, -EINVAL, "%s: unknown key '%s'", src, key);
 	}
 	return 0;
 }
@@ -333,16 +331,17 @@ int config__parse_text(struct ra_config *c, const char *text, const char *name,
 			continue;
 		eq = strchr(key, '=');
 		if (!eq) {
-			rc = fail(err, errlen, "%s: expected 'key = value', got '%.40s'", src, key);
+			rc = errmsg(err, errlen, -EINVAL, "%s: expected 'key = value', got '%.40s'",
+				    src, key);
 			break;
 		}
 		*eq = '\0';
 		key = trim(key);
 		val = trim(eq + 1);
 		if (!*key)
-			rc = fail(err, errlen, "%s: missing key before '='", src);
+			rc = errmsg(err, errlen, -EINVAL, "%s: missing key before '='", src);
 		else if (!*val)
-			rc = fail(err, errlen, "%s: missing value for '%s'", src, key);
+			rc = errmsg(err, errlen, -EINVAL, "%s: missing value for '%s'", src, key);
 		else
 			rc = config__set(c, key, val, src, err, errlen);
 	}
@@ -359,7 +358,7 @@ int config__parse_file(struct ra_config *c, const char *path, char *err, size_t 
 
 	if (!f) {
 		rc = -errno;
-		fail(err, errlen, "%s: %s", path, strerror(-rc));
+		errmsg(err, errlen, -EINVAL, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
 	buf = malloc(CONFIG_FILE_MAX + 1);
@@ -371,11 +370,12 @@ int config__parse_file(struct ra_config *c, const char *path, char *err, size_t 
 	fclose(f);
 	if (n > CONFIG_FILE_MAX) {
 		free(buf);
-		return fail(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+		return errmsg(err, errlen, -EINVAL, "%s: larger than %d bytes", path,
+			      CONFIG_FILE_MAX);
 	}
 	if (memchr(buf, '\0', n)) {
 		free(buf);
-		return fail(err, errlen, "%s: contains a NUL byte (binary file?)", path);
+		return errmsg(err, errlen, -EINVAL, "%s: contains a NUL byte (binary file?)", path);
 	}
 	buf[n] = '\0';
 	rc = config__parse_text(c, buf, path, err, errlen);

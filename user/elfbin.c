@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "elfbin.h"
+#include "errmsg.h"
 
 /* pcHeader.magic per Go version (runtime/symtab.go, debug/gosym/pclntab.go). */
 #define GO_MAGIC_12 0xfffffffbu	 /* 1.2 - 1.15: not supported */
@@ -105,18 +105,6 @@ struct elfbin {
 	bool cs_ok;
 };
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static __u64 rd(const __u8 *p, int n)
 {
 	__u64 v = 0;
@@ -183,15 +171,15 @@ static int table_in_file(const struct elfbin *b, const char *what, __u64 off, __
 			 __u64 entsize, __u64 want, char *err, size_t errlen)
 {
 	if (want && entsize != want)
-		return fail(err, errlen, -EINVAL, "%s: %s entries of %llu bytes (want %llu)",
-			    b->name, what, (unsigned long long)entsize, (unsigned long long)want);
+		return errmsg(err, errlen, -EINVAL, "%s: %s entries of %llu bytes (want %llu)",
+			      b->name, what, (unsigned long long)entsize, (unsigned long long)want);
 	if (in_file(b, off, n * entsize))
 		return 0;
-	return fail(err, errlen, -EINVAL,
-		    "%s: %s table (%llu x %llu bytes at 0x%llx) runs past the end of the file "
-		    "(%zu bytes): truncated?",
-		    b->name, what, (unsigned long long)n, (unsigned long long)entsize,
-		    (unsigned long long)off, b->size);
+	return errmsg(err, errlen, -EINVAL,
+		      "%s: %s table (%llu x %llu bytes at 0x%llx) runs past the end of the file "
+		      "(%zu bytes): truncated?",
+		      b->name, what, (unsigned long long)n, (unsigned long long)entsize,
+		      (unsigned long long)off, b->size);
 }
 
 static int load_segments(struct elfbin *b, char *err, size_t errlen)
@@ -201,45 +189,45 @@ static int load_segments(struct elfbin *b, char *err, size_t errlen)
 	int rc;
 
 	if (!gelf_getehdr(b->elf, &eh))
-		return fail(err, errlen, -EINVAL, "%s: bad ELF header: %s", b->name,
-			    elf_errmsg(-1));
+		return errmsg(err, errlen, -EINVAL, "%s: bad ELF header: %s", b->name,
+			      elf_errmsg(-1));
 	/* Bounds from the header itself first: libelf's messages say less. */
 	if (eh.e_phnum && eh.e_phnum != PN_XNUM &&
 	    (rc = table_in_file(b, "program header", eh.e_phoff, eh.e_phnum, eh.e_phentsize, 0,
 				err, errlen)))
 		return rc;
 	if (elf_getphdrnum(b->elf, &phnum))
-		return fail(err, errlen, -EINVAL, "%s: bad program header count: %s", b->name,
-			    elf_errmsg(-1));
+		return errmsg(err, errlen, -EINVAL, "%s: bad program header count: %s", b->name,
+			      elf_errmsg(-1));
 	if (phnum && (rc = table_in_file(b, "program header", eh.e_phoff, phnum, eh.e_phentsize,
 					 gelf_fsize(b->elf, ELF_T_PHDR, 1, EV_CURRENT), err,
 					 errlen)))
 		return rc;
 	b->segs = calloc(phnum ? phnum : 1, sizeof(*b->segs));
 	if (!b->segs)
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", b->name);
+		return errmsg(err, errlen, -ENOMEM, "%s: out of memory", b->name);
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
 
 		if (!gelf_getphdr(b->elf, i, &ph))
-			return fail(err, errlen, -EINVAL, "%s: program header %zu: %s", b->name, i,
-				    elf_errmsg(-1));
+			return errmsg(err, errlen, -EINVAL, "%s: program header %zu: %s", b->name,
+				      i, elf_errmsg(-1));
 		if (ph.p_type != PT_LOAD)
 			continue;
 		if (!in_file(b, ph.p_offset, ph.p_filesz) || ph.p_filesz > ph.p_memsz ||
 		    ph.p_vaddr + ph.p_memsz < ph.p_vaddr)
-			return fail(err, errlen, -EINVAL,
-				    "%s: PT_LOAD %zu (file 0x%llx + 0x%llx, memory 0x%llx) runs "
-				    "past the end of the file (%zu bytes): truncated?",
-				    b->name, i, (unsigned long long)ph.p_offset,
-				    (unsigned long long)ph.p_filesz, (unsigned long long)ph.p_memsz,
-				    b->size);
+			return errmsg(err, errlen, -EINVAL,
+				      "%s: PT_LOAD %zu (file 0x%llx + 0x%llx, memory 0x%llx) runs "
+				      "past the end of the file (%zu bytes): truncated?",
+				      b->name, i, (unsigned long long)ph.p_offset,
+				      (unsigned long long)ph.p_filesz,
+				      (unsigned long long)ph.p_memsz, b->size);
 		b->segs[b->nsegs++] =
 		    (struct seg){ph.p_vaddr, ph.p_filesz, ph.p_memsz, ph.p_offset, ph.p_flags};
 	}
 	if (!b->nsegs)
-		return fail(err, errlen, -EINVAL,
-			    "%s: no PT_LOAD segment: not a program or library", b->name);
+		return errmsg(err, errlen, -EINVAL,
+			      "%s: no PT_LOAD segment: not a program or library", b->name);
 	return 0;
 }
 
@@ -260,37 +248,38 @@ static int load_sections(struct elfbin *b, char *err, size_t errlen)
 	int rc;
 
 	if (!gelf_getehdr(b->elf, &eh))
-		return fail(err, errlen, -EINVAL, "%s: bad ELF header: %s", b->name,
-			    elf_errmsg(-1));
+		return errmsg(err, errlen, -EINVAL, "%s: bad ELF header: %s", b->name,
+			      elf_errmsg(-1));
 	/* e_shnum 0 with e_shoff set: the count is in section 0 (extended numbering) */
 	if (eh.e_shoff &&
 	    (rc = table_in_file(b, "section header", eh.e_shoff, eh.e_shnum ? eh.e_shnum : 1,
 				eh.e_shentsize, 0, err, errlen)))
 		return rc;
 	if (elf_getshdrnum(b->elf, &shnum))
-		return fail(err, errlen, -EINVAL, "%s: bad section header count: %s", b->name,
-			    elf_errmsg(-1));
+		return errmsg(err, errlen, -EINVAL, "%s: bad section header count: %s", b->name,
+			      elf_errmsg(-1));
 	if (!shnum)
 		return 0; /* no section headers: segments are enough */
 	if ((rc = table_in_file(b, "section header", eh.e_shoff, shnum, eh.e_shentsize,
 				gelf_fsize(b->elf, ELF_T_SHDR, 1, EV_CURRENT), err, errlen)))
 		return rc;
 	if (elf_getshdrstrndx(b->elf, &shstrndx))
-		return fail(err, errlen, -EINVAL, "%s: bad section name table index: %s", b->name,
-			    elf_errmsg(-1));
+		return errmsg(err, errlen, -EINVAL, "%s: bad section name table index: %s", b->name,
+			      elf_errmsg(-1));
 	while ((scn = elf_nextscn(b->elf, scn))) {
 		const char *name;
 		GElf_Shdr sh;
 
 		if (!gelf_getshdr(scn, &sh))
-			return fail(err, errlen, -EINVAL, "%s: section %zu: %s", b->name,
-				    elf_ndxscn(scn), elf_errmsg(-1));
+			return errmsg(err, errlen, -EINVAL, "%s: section %zu: %s", b->name,
+				      elf_ndxscn(scn), elf_errmsg(-1));
 		if (sh.sh_type != SHT_NOBITS && !in_file(b, sh.sh_offset, sh.sh_size))
-			return fail(err, errlen, -EINVAL,
-				    "%s: section %zu (0x%llx bytes at 0x%llx) runs past the end of "
-				    "the file (%zu bytes): truncated?",
-				    b->name, elf_ndxscn(scn), (unsigned long long)sh.sh_size,
-				    (unsigned long long)sh.sh_offset, b->size);
+			return errmsg(
+			    err, errlen, -EINVAL,
+			    "%s: section %zu (0x%llx bytes at 0x%llx) runs past the end of "
+			    "the file (%zu bytes): truncated?",
+			    b->name, elf_ndxscn(scn), (unsigned long long)sh.sh_size,
+			    (unsigned long long)sh.sh_offset, b->size);
 		name = elf_strptr(b->elf, shstrndx, sh.sh_name);
 		if (!name || sh.sh_type == SHT_NOBITS)
 			continue;
@@ -321,11 +310,12 @@ static int load_dynamic(struct elfbin *b, char *err, size_t errlen)
 
 		if (gelf_getphdr(b->elf, i, &ph) && ph.p_type == PT_DYNAMIC) {
 			if (!in_file(b, ph.p_offset, ph.p_filesz))
-				return fail(err, errlen, -EINVAL,
-					    "%s: PT_DYNAMIC (0x%llx bytes at 0x%llx) runs past the "
-					    "end of the file",
-					    b->name, (unsigned long long)ph.p_filesz,
-					    (unsigned long long)ph.p_offset);
+				return errmsg(
+				    err, errlen, -EINVAL,
+				    "%s: PT_DYNAMIC (0x%llx bytes at 0x%llx) runs past the "
+				    "end of the file",
+				    b->name, (unsigned long long)ph.p_filesz,
+				    (unsigned long long)ph.p_offset);
 			dynoff = ph.p_offset;
 			dynsz = ph.p_filesz;
 			break;
@@ -370,14 +360,15 @@ static int load_dynamic(struct elfbin *b, char *err, size_t errlen)
 	if (!rela || !relasz)
 		return 0;
 	if (relaent != 3 * (__u64)b->ptrsize || !va2off(b, rela, relasz, &roff, NULL))
-		return fail(err, errlen, -EINVAL,
-			    "%s: DT_RELA table (0x%llx bytes at 0x%llx, entries of %llu bytes) is "
-			    "not in the file",
-			    b->name, (unsigned long long)relasz, (unsigned long long)rela,
-			    (unsigned long long)relaent);
+		return errmsg(
+		    err, errlen, -EINVAL,
+		    "%s: DT_RELA table (0x%llx bytes at 0x%llx, entries of %llu bytes) is "
+		    "not in the file",
+		    b->name, (unsigned long long)relasz, (unsigned long long)rela,
+		    (unsigned long long)relaent);
 	b->relocs = calloc(relasz / relaent + 1, sizeof(*b->relocs));
 	if (!b->relocs)
-		return fail(err, errlen, -ENOMEM, "%s: out of memory for relocations", b->name);
+		return errmsg(err, errlen, -ENOMEM, "%s: out of memory for relocations", b->name);
 	for (__u64 o = 0; o + relaent <= relasz; o += relaent) {
 		const __u8 *p = b->data + roff + o;
 		__u64 info = rd(p + b->ptrsize, b->ptrsize);
@@ -486,24 +477,25 @@ static int pcln_parse(struct elfbin *b, __u64 va, __u64 limit, char *why, size_t
 	int nwords;
 
 	if (!va2off(b, va, 8, &off, &s))
-		return fail(why, whylen, -EINVAL, "header is not in the file");
+		return errmsg(why, whylen, -EINVAL, "header is not in the file");
 	avail = s->filesz - (off - s->off);
 	if (limit && limit < avail)
 		avail = limit; /* the named section's size */
 	h = b->data + off;
 	magic = (__u32)rd(h, 4);
 	if (magic == GO_MAGIC_12)
-		return fail(why, whylen, -EINVAL, "Go 1.2-1.15 format (magic 0x%x): not supported",
-			    magic);
+		return errmsg(why, whylen, -EINVAL,
+			      "Go 1.2-1.15 format (magic 0x%x): not supported", magic);
 	if (magic != GO_MAGIC_116 && magic != GO_MAGIC_118 && magic != GO_MAGIC_120)
-		return fail(why, whylen, -EINVAL, "bad magic 0x%08x", magic);
+		return errmsg(why, whylen, -EINVAL, "bad magic 0x%08x", magic);
 	if (h[4] || h[5] || (h[6] != 1 && h[6] != 2 && h[6] != 4) || h[7] != b->ptrsize)
-		return fail(why, whylen, -EINVAL,
-			    "bad header bytes %02x %02x, pc quantum %u, pointer size %u (ELF: %d)",
-			    h[4], h[5], h[6], h[7], b->ptrsize);
+		return errmsg(
+		    why, whylen, -EINVAL,
+		    "bad header bytes %02x %02x, pc quantum %u, pointer size %u (ELF: %d)", h[4],
+		    h[5], h[6], h[7], b->ptrsize);
 	nwords = magic == GO_MAGIC_116 ? 7 : 8;
 	if (avail < 8 + (__u64)nwords * b->ptrsize)
-		return fail(why, whylen, -EINVAL, "header truncated");
+		return errmsg(why, whylen, -EINVAL, "header truncated");
 	b->pcln_off = off;
 	b->pcln_avail = avail;
 	b->abs_entries = magic == GO_MAGIC_116;
@@ -515,14 +507,14 @@ static int pcln_parse(struct elfbin *b, __u64 va, __u64 limit, char *why, size_t
 	esz = b->abs_entries ? 2 * (__u64)b->ptrsize : 8;
 	minfunc = b->abs_entries ? (__u64)b->ptrsize + 4 : 8;
 	if (b->funcname_off >= avail || b->ftab_off >= avail)
-		return fail(
+		return errmsg(
 		    why, whylen, -EINVAL,
 		    "name table (+0x%llx) or function table (+0x%llx) past the end (0x%llx bytes)",
 		    (unsigned long long)b->funcname_off, (unsigned long long)b->ftab_off,
 		    (unsigned long long)avail);
 	room = avail - b->ftab_off;
 	if (!nfunc || room < esz / 2 || nfunc > (room - esz / 2) / esz)
-		return fail(
+		return errmsg(
 		    why, whylen, -EINVAL,
 		    "function table of %llu entries at +0x%llx does not fit in 0x%llx bytes",
 		    (unsigned long long)nfunc, (unsigned long long)b->ftab_off,
@@ -535,7 +527,7 @@ static int pcln_parse(struct elfbin *b, __u64 va, __u64 limit, char *why, size_t
 
 		/* textStart: relocated in PIE (go_tls_design.md 1.4), 0 from Go 1.26 */
 		if (!read_ptr(b, va + 8 + 2 * (__u64)b->ptrsize, &ts))
-			return fail(why, whylen, -EINVAL, "textStart unreadable");
+			return errmsg(why, whylen, -EINVAL, "textStart unreadable");
 		b->info.text = ts;
 		b->info.text_from = "pcHeader.textStart";
 	}
@@ -544,42 +536,43 @@ static int pcln_parse(struct elfbin *b, __u64 va, __u64 limit, char *why, size_t
 		__u64 md = b->info.moduledata, minpc, maxpc, e0, en;
 
 		if (!md)
-			return fail(
+			return errmsg(
 			    why, whylen, -EINVAL,
 			    "textStart is 0 (Go 1.26+) and runtime.firstmoduledata was not found");
 		if (!read_ptr(b, md + MD_TEXT * (__u64)b->ptrsize, &b->info.text) ||
 		    !read_ptr(b, md + MD_MINPC * (__u64)b->ptrsize, &minpc) ||
 		    !read_ptr(b, md + MD_MAXPC * (__u64)b->ptrsize, &maxpc))
-			return fail(why, whylen, -EINVAL, "moduledata at 0x%llx truncated",
-				    (unsigned long long)md);
+			return errmsg(why, whylen, -EINVAL, "moduledata at 0x%llx truncated",
+				      (unsigned long long)md);
 		b->info.text_from = "moduledata.text";
 		/* runtime.moduledataverify1 checks the same: minpc, maxpc = text + ftab[0], [n] */
 		e0 = rd(b->data + off + b->ftab_off, 4);
 		en = rd(b->data + off + b->ftab_off + nfunc * esz, 4);
 		if (!b->info.text || minpc != b->info.text + e0 || maxpc != b->info.text + en)
-			return fail(why, whylen, -EINVAL,
-				    "moduledata at 0x%llx: text 0x%llx disagrees with minpc 0x%llx "
-				    "/ maxpc 0x%llx",
-				    (unsigned long long)md, (unsigned long long)b->info.text,
-				    (unsigned long long)minpc, (unsigned long long)maxpc);
+			return errmsg(
+			    why, whylen, -EINVAL,
+			    "moduledata at 0x%llx: text 0x%llx disagrees with minpc 0x%llx "
+			    "/ maxpc 0x%llx",
+			    (unsigned long long)md, (unsigned long long)b->info.text,
+			    (unsigned long long)minpc, (unsigned long long)maxpc);
 	}
 	/* Entries ascend; every _func header is inside the table. */
 	for (__u64 i = 0; i <= nfunc; i++) {
 		__u64 pc;
 
 		if (!go_entry(b, i, &pc) || pc < prev)
-			return fail(why, whylen, -EINVAL,
-				    "function table entry %llu (0x%llx) out of order",
-				    (unsigned long long)i, (unsigned long long)pc);
+			return errmsg(why, whylen, -EINVAL,
+				      "function table entry %llu (0x%llx) out of order",
+				      (unsigned long long)i, (unsigned long long)pc);
 		prev = pc;
 		if (i < nfunc) {
 			__u64 fo =
 			    rd(b->data + off + b->ftab_off + i * esz + esz / 2, (int)(esz / 2));
 
 			if (fo > avail - b->ftab_off || minfunc > avail - b->ftab_off - fo)
-				return fail(why, whylen, -EINVAL,
-					    "function %llu: _func at +0x%llx past the end",
-					    (unsigned long long)i, (unsigned long long)fo);
+				return errmsg(why, whylen, -EINVAL,
+					      "function %llu: _func at +0x%llx past the end",
+					      (unsigned long long)i, (unsigned long long)fo);
 		}
 	}
 	go_entry(b, 0, &lo);
@@ -590,9 +583,9 @@ static int pcln_parse(struct elfbin *b, __u64 va, __u64 limit, char *why, size_t
 		if ((x->flags & PF_X) && lo >= x->vaddr && hi <= x->vaddr + x->memsz)
 			return 0;
 	}
-	return fail(why, whylen, -EINVAL,
-		    "functions [0x%llx, 0x%llx) are not inside one executable segment",
-		    (unsigned long long)lo, (unsigned long long)hi);
+	return errmsg(why, whylen, -EINVAL,
+		      "functions [0x%llx, 0x%llx) are not inside one executable segment",
+		      (unsigned long long)lo, (unsigned long long)hi);
 }
 
 /* Find the pclntab: by section name, else by scanning segments that are not
@@ -611,8 +604,8 @@ static int find_pclntab(struct elfbin *b, char *err, size_t errlen)
 		b->info.pclntab_where =
 		    named == &b->s_pcln ? ".gopclntab" : ".data.rel.ro.gopclntab";
 		if (pcln_parse(b, named->addr, named->size, why, sizeof(why)))
-			return fail(err, errlen, -EINVAL, "%s: %s at 0x%llx: %s", b->name,
-				    b->info.pclntab_where, (unsigned long long)named->addr, why);
+			return errmsg(err, errlen, -EINVAL, "%s: %s at 0x%llx: %s", b->name,
+				      b->info.pclntab_where, (unsigned long long)named->addr, why);
 		b->info.go = true;
 		return 0;
 	}
@@ -774,10 +767,10 @@ static int read_buildinfo(struct elfbin *b, char *err, size_t errlen)
 		return 0;
 	end = b->data + off + size;
 	if (h[14] != b->ptrsize || (h[15] & BUILDINFO_BIGENDIAN))
-		return fail(err, errlen, -EINVAL,
-			    "%s: build info at 0x%llx: pointer size %u, flags 0x%x: not a "
-			    "little-endian %d-bit binary",
-			    b->name, (unsigned long long)hva, h[14], h[15], b->ptrsize * 8);
+		return errmsg(err, errlen, -EINVAL,
+			      "%s: build info at 0x%llx: pointer size %u, flags 0x%x: not a "
+			      "little-endian %d-bit binary",
+			      b->name, (unsigned long long)hva, h[14], h[15], b->ptrsize * 8);
 	if (h[15] & BUILDINFO_INLINE) {
 		p = h + BUILDINFO_HDR;
 		if (!uvarint(p, end - p, &vlen, &used) || vlen > (__u64)(end - p) - used)
@@ -801,12 +794,12 @@ static int read_buildinfo(struct elfbin *b, char *err, size_t errlen)
 	b->info.version_from = ".go.buildinfo";
 	n = mlen;
 	if (n && parse_modinfo(b, m, n))
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", b->name);
+		return errmsg(err, errlen, -ENOMEM, "%s: out of memory", b->name);
 	return 0;
 bad:
-	return fail(err, errlen, -EINVAL,
-		    "%s: build info at 0x%llx (%s): version or module strings run past the end",
-		    b->name, (unsigned long long)hva, where);
+	return errmsg(err, errlen, -EINVAL,
+		      "%s: build info at 0x%llx (%s): version or module strings run past the end",
+		      b->name, (unsigned long long)hva, where);
 }
 
 /* "go1.N..." as the runtime records it: digits, letters, '.', and "X:exp,..." */
@@ -878,19 +871,20 @@ static int open_elf(struct elfbin *b, char *err, size_t errlen)
 	int rc;
 
 	if (b->size < EI_NIDENT || memcmp(b->data, ELFMAG, SELFMAG))
-		return fail(err, errlen, -EINVAL,
-			    "%s: not an ELF file (%zu bytes, starts %02x %02x %02x %02x)", b->name,
-			    b->size, b->size > 0 ? b->data[0] : 0, b->size > 1 ? b->data[1] : 0,
-			    b->size > 2 ? b->data[2] : 0, b->size > 3 ? b->data[3] : 0);
+		return errmsg(err, errlen, -EINVAL,
+			      "%s: not an ELF file (%zu bytes, starts %02x %02x %02x %02x)",
+			      b->name, b->size, b->size > 0 ? b->data[0] : 0,
+			      b->size > 1 ? b->data[1] : 0, b->size > 2 ? b->data[2] : 0,
+			      b->size > 3 ? b->data[3] : 0);
 	hdr = b->data[EI_CLASS] == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
 	if (b->size < hdr)
-		return fail(err, errlen, -EINVAL, "%s: ELF header truncated (%zu of %zu bytes)",
-			    b->name, b->size, hdr);
+		return errmsg(err, errlen, -EINVAL, "%s: ELF header truncated (%zu of %zu bytes)",
+			      b->name, b->size, hdr);
 	elf_version(EV_CURRENT);
 	b->elf = elf_memory((char *)b->data, b->size);
 	if (!b->elf || elf_kind(b->elf) != ELF_K_ELF || !gelf_getehdr(b->elf, &eh))
-		return fail(err, errlen, -EINVAL, "%s: bad ELF header: %s", b->name,
-			    elf_errmsg(-1));
+		return errmsg(err, errlen, -EINVAL, "%s: bad ELF header: %s", b->name,
+			      elf_errmsg(-1));
 	b->info.elf_class = gelf_getclass(b->elf) == ELFCLASS64 ? 64 : 32;
 	b->ptrsize = b->info.elf_class / 8;
 	b->le = eh.e_ident[EI_DATA] == ELFDATA2LSB;
@@ -935,20 +929,20 @@ int elfbin__open(const char *path, struct elfbin **out, char *err, size_t errlen
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: open: %s", path, strerror(errno));
+		return errmsg(err, errlen, -errno, "%s: open: %s", path, strerror(errno));
 	if (fstat(fd, &st)) {
 		rc = -errno;
 		close(fd);
-		return fail(err, errlen, rc, "%s: stat: %s", path, strerror(-rc));
+		return errmsg(err, errlen, rc, "%s: stat: %s", path, strerror(-rc));
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
 		close(fd);
-		return fail(err, errlen, -EINVAL, "%s: not a regular non-empty file", path);
+		return errmsg(err, errlen, -EINVAL, "%s: not a regular non-empty file", path);
 	}
 	b = new_bin(path);
 	if (!b) {
 		close(fd);
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", path);
+		return errmsg(err, errlen, -ENOMEM, "%s: out of memory", path);
 	}
 	b->size = st.st_size;
 	/* Private and writable: libelf may convert in place; the file is untouched. */
@@ -958,7 +952,7 @@ int elfbin__open(const char *path, struct elfbin **out, char *err, size_t errlen
 		rc = -errno;
 		b->data = NULL;
 		elfbin__close(b);
-		return fail(err, errlen, rc, "%s: mmap: %s", path, strerror(-rc));
+		return errmsg(err, errlen, rc, "%s: mmap: %s", path, strerror(-rc));
 	}
 	b->mapped = true;
 	rc = open_elf(b, err, errlen);
@@ -979,7 +973,7 @@ int elfbin__open_mem(const void *buf, size_t len, const char *name, struct elfbi
 	*out = NULL;
 	if (!b || !(b->data = malloc(len ? len : 1))) {
 		elfbin__close(b);
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", name);
+		return errmsg(err, errlen, -ENOMEM, "%s: out of memory", name);
 	}
 	memcpy(b->data, buf, len);
 	b->size = len;
@@ -1145,13 +1139,14 @@ static int code_of(const struct elfbin *b, __u64 start, __u64 end, const __u8 **
 	const struct seg *s;
 
 	if (!b->cs_ok)
-		return fail(err, errlen, -EOPNOTSUPP,
-			    "%s: no instruction decoder for e_machine %u (x86-64 and arm64 only)",
-			    b->name, b->info.machine);
+		return errmsg(err, errlen, -EOPNOTSUPP,
+			      "%s: no instruction decoder for e_machine %u (x86-64 and arm64 only)",
+			      b->name, b->info.machine);
 	if (end <= start || !(s = exec_seg(b, start, end - start)))
-		return fail(err, errlen, -EINVAL,
-			    "%s: [0x%llx, 0x%llx) is not inside an executable segment's file data",
-			    b->name, (unsigned long long)start, (unsigned long long)end);
+		return errmsg(
+		    err, errlen, -EINVAL,
+		    "%s: [0x%llx, 0x%llx) is not inside an executable segment's file data", b->name,
+		    (unsigned long long)start, (unsigned long long)end);
 	*code = b->data + s->off + (start - s->vaddr);
 	*sp = s;
 	return 0;
@@ -1232,7 +1227,7 @@ int elfbin__rets(const struct elfbin *b, __u64 start, __u64 end, __u64 *offs, in
 		return rc;
 	in = cs_malloc(b->cs);
 	if (!in)
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", b->name);
+		return errmsg(err, errlen, -ENOMEM, "%s: out of memory", b->name);
 	p = code;
 	left = end - start;
 	while (left) {
@@ -1257,15 +1252,16 @@ int elfbin__rets(const struct elfbin *b, __u64 start, __u64 end, __u64 *offs, in
 	if (left) {
 		hexbytes(p, left, hex, sizeof(hex));
 		*n = 0;
-		return fail(err, errlen, -EINVAL,
-			    "%s: [0x%llx, 0x%llx): cannot decode at 0x%llx (%s), %zu bytes before "
-			    "the end: not code, or an instruction crosses the end",
-			    b->name, (unsigned long long)start, (unsigned long long)end,
-			    (unsigned long long)addr, hex, left);
+		return errmsg(
+		    err, errlen, -EINVAL,
+		    "%s: [0x%llx, 0x%llx): cannot decode at 0x%llx (%s), %zu bytes before "
+		    "the end: not code, or an instruction crosses the end",
+		    b->name, (unsigned long long)start, (unsigned long long)end,
+		    (unsigned long long)addr, hex, left);
 	}
 	if (*n > max)
-		return fail(err, errlen, -E2BIG, "%s: [0x%llx, 0x%llx): %d returns, room for %d",
-			    b->name, (unsigned long long)start, (unsigned long long)end, *n, max);
+		return errmsg(err, errlen, -E2BIG, "%s: [0x%llx, 0x%llx): %d returns, room for %d",
+			      b->name, (unsigned long long)start, (unsigned long long)end, *n, max);
 	return 0;
 }
 
@@ -1413,8 +1409,9 @@ int elfbin__entry_probe(const struct elfbin *b, __u64 start, __u64 end, __u64 *o
 		return rc;
 	n = cs_disasm(b->cs, code, end - start, start, PROLOGUE_INSNS, &in);
 	if (!n)
-		return fail(err, errlen, -EINVAL, "%s: cannot decode the entry of [0x%llx, 0x%llx)",
-			    b->name, (unsigned long long)start, (unsigned long long)end);
+		return errmsg(err, errlen, -EINVAL,
+			      "%s: cannot decode the entry of [0x%llx, 0x%llx)", b->name,
+			      (unsigned long long)start, (unsigned long long)end);
 	*off = start - s->vaddr + s->off;
 	k = is_go_func(b, start) ? stack_check(b, in, n) : -1;
 	if (k < 0) {
@@ -1424,7 +1421,7 @@ int elfbin__entry_probe(const struct elfbin *b, __u64 start, __u64 end, __u64 *o
 	}
 	rc = 0;
 	if ((size_t)k + 1 >= n || !is_stack_jcc(b, &in[k + 1])) {
-		rc = fail(
+		rc = errmsg(
 		    err, errlen, -EINVAL,
 		    "%s: 0x%llx: the stack check at 0x%llx is not followed by jbe (b.ls on arm64)",
 		    b->name, (unsigned long long)start, (unsigned long long)in[k].address);
@@ -1435,18 +1432,20 @@ int elfbin__entry_probe(const struct elfbin *b, __u64 start, __u64 end, __u64 *o
 		uint8_t nr, nw;
 
 		if (cs_regs_access(b->cs, &in[i], rr, &nr, wr, &nw) != CS_ERR_OK) {
-			rc = fail(err, errlen, -EINVAL,
-				  "%s: 0x%llx: no register information for '%s %s'", b->name,
-				  (unsigned long long)in[i].address, in[i].mnemonic, in[i].op_str);
+			rc =
+			    errmsg(err, errlen, -EINVAL,
+				   "%s: 0x%llx: no register information for '%s %s'", b->name,
+				   (unsigned long long)in[i].address, in[i].mnemonic, in[i].op_str);
 			break;
 		}
 		for (int j = 0; j < nw; j++)
 			if (arg_reg(b, wr[j])) {
-				rc = fail(err, errlen, -EINVAL,
-					  "%s: 0x%llx: '%s %s' before the probe writes argument "
-					  "register %s",
-					  b->name, (unsigned long long)in[i].address,
-					  in[i].mnemonic, in[i].op_str, cs_reg_name(b->cs, wr[j]));
+				rc =
+				    errmsg(err, errlen, -EINVAL,
+					   "%s: 0x%llx: '%s %s' before the probe writes argument "
+					   "register %s",
+					   b->name, (unsigned long long)in[i].address,
+					   in[i].mnemonic, in[i].op_str, cs_reg_name(b->cs, wr[j]));
 				break;
 			}
 	}
@@ -1465,16 +1464,17 @@ int elfbin__insn(const struct elfbin *b, __u64 vaddr, struct elfbin_insn *insn, 
 	__u64 left;
 
 	if (!b->cs_ok)
-		return fail(err, errlen, -EOPNOTSUPP, "%s: no instruction decoder for e_machine %u",
-			    b->name, b->info.machine);
+		return errmsg(err, errlen, -EOPNOTSUPP,
+			      "%s: no instruction decoder for e_machine %u", b->name,
+			      b->info.machine);
 	if (!s)
-		return fail(err, errlen, -EINVAL, "%s: 0x%llx is not in an executable segment",
-			    b->name, (unsigned long long)vaddr);
+		return errmsg(err, errlen, -EINVAL, "%s: 0x%llx is not in an executable segment",
+			      b->name, (unsigned long long)vaddr);
 	left = s->filesz - (vaddr - s->vaddr);
 	if (cs_disasm(b->cs, b->data + s->off + (vaddr - s->vaddr), left < 16 ? left : 16, vaddr, 1,
 		      &in) != 1)
-		return fail(err, errlen, -EINVAL, "%s: cannot decode at 0x%llx", b->name,
-			    (unsigned long long)vaddr);
+		return errmsg(err, errlen, -EINVAL, "%s: cannot decode at 0x%llx", b->name,
+			      (unsigned long long)vaddr);
 	fill_insn(b, in, s, insn);
 	cs_free(in, 1);
 	return 0;

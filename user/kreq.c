@@ -10,11 +10,11 @@
  * are not exported).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "errmsg.h"
 #include "kreq.h"
 
 #define MAX_SEGMENTS 16	/* segments of a path looked at; later ones are not needed */
@@ -56,17 +56,6 @@ static const char *const nonresource_roots[] = {
 const char *kreq__verb_name(enum kreq_verb v)
 {
 	return v >= 0 && v < KREQ_VERB_MAX ? verb_names[v] : "other";
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
 }
 
 static int hex(char c)
@@ -115,10 +104,12 @@ static int put(char *dst, size_t max, const struct seg *s, const char *what, cha
 	       size_t errlen)
 {
 	if (!s->n)
-		return fail(err, errlen, "empty %s at byte %zu of the path", what, s->off);
+		return errmsg(err, errlen, -EINVAL, "empty %s at byte %zu of the path", what,
+			      s->off);
 	if (s->n >= max)
-		return fail(err, errlen, "%s at byte %zu of the path is %zu bytes long (at most %zu)",
-			    what, s->off, s->n, max - 1);
+		return errmsg(err, errlen, -EINVAL,
+			      "%s at byte %zu of the path is %zu bytes long (at most %zu)", what,
+			      s->off, s->n, max - 1);
 	memcpy(dst, s->p, s->n);
 	dst[s->n] = '\0';
 	return 0;
@@ -203,14 +194,16 @@ int kreq__resolve(const char *method, size_t mlen, const char *target, size_t tl
 		}
 	}
 	if (!tlen || target[0] != '/')
-		return fail(err, errlen, "request target does not start with '/'");
+		return errmsg(err, errlen, -EINVAL, "request target does not start with '/'");
 	if (tlen > TARGET_MAX)
-		return fail(err, errlen, "request target is %zu bytes long (at most %d)", tlen,
-			    TARGET_MAX);
+		return errmsg(err, errlen, -EINVAL, "request target is %zu bytes long (at most %d)",
+			      tlen, TARGET_MAX);
 	for (qoff = 0; qoff < tlen && target[qoff] != '?' && target[qoff] != '#'; qoff++)
 		if ((unsigned char)target[qoff] <= ' ' || target[qoff] == 0x7f)
-			return fail(err, errlen, "control character or space at byte %zu of the "
-						 "request target", qoff);
+			return errmsg(err, errlen, -EINVAL,
+				      "control character or space at byte %zu of the "
+				      "request target",
+				      qoff);
 	if (qoff < tlen && target[qoff] == '?') {
 		q = target + qoff + 1;
 		for (plen = qoff + 1; plen < tlen && target[plen] != '#'; plen++)
@@ -219,10 +212,12 @@ int kreq__resolve(const char *method, size_t mlen, const char *target, size_t tl
 	}
 	len = unescape(target, qoff, path, &bad);
 	if (len < 0)
-		return fail(err, errlen, "bad percent escape at byte %zu of the request target", bad);
+		return errmsg(err, errlen, -EINVAL,
+			      "bad percent escape at byte %zu of the request target", bad);
 	for (i = 0; i < len; i++)	/* "%00": no label carries a control character */
 		if ((unsigned char)path[i] < ' ' || path[i] == 0x7f)
-			return fail(err, errlen, "control character at byte %d of the decoded path", i);
+			return errmsg(err, errlen, -EINVAL,
+				      "control character at byte %d of the decoded path", i);
 	i = 0;
 	/* splitPath(): trim '/' at both ends, then split on '/' */
 	while (i < len && path[i] == '/')
@@ -255,8 +250,8 @@ int kreq__resolve(const char *method, size_t mlen, const char *target, size_t tl
 	out->verb = verb;
 	if (seg_is(&seg[i], "proxy") || seg_is(&seg[i], "watch")) {	/* specialVerbs */
 		if (n - i < 2)
-			return fail(err, errlen, "'%.*s' with nothing after it", (int)seg[i].n,
-				    seg[i].p);
+			return errmsg(err, errlen, -EINVAL, "'%.*s' with nothing after it",
+				      (int)seg[i].n, seg[i].p);
 		out->verb = seg_is(&seg[i], "proxy") ? KREQ_PROXY : KREQ_WATCH;
 		i++;
 	}
@@ -310,10 +305,12 @@ int kreq__user_agent(const char *ua, size_t len, char product[KREQ_UA_PRODUCT_MA
 	while (i < len && (ua[i] == ' ' || ua[i] == '\t'))
 		i++;
 	if (i == len)
-		return fail(err, errlen, "empty User-Agent");
+		return errmsg(err, errlen, -EINVAL, "empty User-Agent");
 	if (!tchar((unsigned char)ua[i]))
-		return fail(err, errlen, "User-Agent does not start with a product token (byte %zu is "
-					 "0x%02x)", i, (unsigned char)ua[i]);
+		return errmsg(err, errlen, -EINVAL,
+			      "User-Agent does not start with a product token (byte %zu is "
+			      "0x%02x)",
+			      i, (unsigned char)ua[i]);
 	for (; i < len && tchar((unsigned char)ua[i]); i++)
 		if (p < KREQ_UA_PRODUCT_MAX - 1)
 			product[p++] = ua[i];
