@@ -51,10 +51,7 @@ struct ra_dns_pkt {
 /* The port's slot in ra_dns_ports + 1, or 0 if it is not a DNS port. */
 static __always_inline __u32 dns_port(__u16 port)
 {
-	for (int i = 0; i < RA_MAX_DNS_PORTS; i++)
-		if (ra_dns_ports[i] && ra_dns_ports[i] == port)
-			return i + 1;
-	return 0;
+	return port_in(ra_dns_ports, RA_MAX_DNS_PORTS, port);
 }
 
 static __always_inline __u32 dns_qtype_slot(__u16 qtype)

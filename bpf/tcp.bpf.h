@@ -41,6 +41,16 @@ static __always_inline void stat_inc(__u32 idx)
 		__sync_fetch_and_add(v, 1);
 }
 
+/* The slot + 1 of port in a list of n ports set by the loader (0: an unused
+ * entry), or 0 if it is not there. */
+static __always_inline __u32 port_in(const volatile __u16 *ports, int n, __u16 port)
+{
+	for (int i = 0; i < n; i++)
+		if (ports[i] && ports[i] == port)
+			return i + 1;
+	return 0;
+}
+
 static __always_inline __u8 port_slot1(__u16 port)
 {
 	__u32 k = port;

@@ -97,10 +97,7 @@ const volatile __u16 ra_k8s_ports[RA_MAX_PORTS] = {};
 
 static __always_inline bool k8s_port(__u16 port)
 {
-	for (int i = 0; i < RA_MAX_PORTS; i++)
-		if (ra_k8s_ports[i] && ra_k8s_ports[i] == port)
-			return true;
-	return false;
+	return port_in(ra_k8s_ports, RA_MAX_PORTS, port);
 }
 
 struct target_scan {
@@ -666,12 +663,14 @@ static __always_inline void http_close(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 	struct ra_http_conn *hc = bpf_map_lookup_elem(&ra_http_conns, &key);
+	__u32 tgid;
 
 	bpf_map_delete_elem(&ra_go_conns, &key);
 	if (!hc)
 		return;
-	http_finish(hc, bpf_get_current_pid_tgid() >> 32);
-	http_finish(hc, bpf_get_current_pid_tgid() >> 32);	/* a next request */
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	http_finish(hc, tgid);
+	http_finish(hc, tgid);	/* a next request */
 	bpf_map_delete_elem(&ra_http_conns, &key);
 }
 

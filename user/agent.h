@@ -89,6 +89,8 @@ int tls__exec_fd(struct agent *a);
 void tls__exec_events(struct agent *a);
 void tls__free(struct tls_state *t);
 void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e);
+/* "GET", ..., "other": the name of an enum ra_http_method. */
+const char *http__method_name(__u8 m);
 
 /* Kubernetes API requests (k8s.c): ra_http_events resolved and counted. */
 struct k8s_state *k8s__new(__u32 max_series);

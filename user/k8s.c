@@ -135,13 +135,6 @@ static void count(struct k8s_state *s, const struct k8s_key *k, const struct ra_
 	pthread_mutex_unlock(&s->lock);
 }
 
-static const char *const http_methods[RA_HTTP_M_MAX] = {
-#define RA_HTTP_M_NAME(name) [RA_HTTP_M_##name] = #name,
-	RA_HTTP_METHODS(RA_HTTP_M_NAME)
-#undef RA_HTTP_M_NAME
-	[RA_HTTP_M_OTHER] = "",
-};
-
 int k8s__on_request(void *ctx, void *data, size_t len)
 {
 	const struct ra_http_event *e = data;
@@ -154,7 +147,7 @@ int k8s__on_request(void *ctx, void *data, size_t len)
 
 	if (!s || len < sizeof(*e) || e->target_len > RA_HTTP_TARGET_MAX)
 		return 0;
-	m = http_methods[e->method % RA_HTTP_M_MAX];
+	m = http__method_name(e->method);	/* "other": no verb (kreq) */
 	if (kreq__resolve(m, strlen(m), e->target, e->target_len, &r, err, sizeof(err))) {
 		pthread_mutex_lock(&s->lock);
 		s->unresolved++;

@@ -558,12 +558,17 @@ void tls__free(struct tls_state *t)
 	free(t);
 }
 
-static const char *const method_names[RA_HTTP_M_MAX] = {
+const char *http__method_name(__u8 m)
+{
+	static const char *const names[RA_HTTP_M_MAX] = {
 #define RA_HTTP_M_NAME(name) [RA_HTTP_M_##name] = #name,
-	RA_HTTP_METHODS(RA_HTTP_M_NAME)
+		RA_HTTP_METHODS(RA_HTTP_M_NAME)
 #undef RA_HTTP_M_NAME
-	[RA_HTTP_M_OTHER] = "other",
-};
+		[RA_HTTP_M_OTHER] = "other",
+	};
+
+	return names[m % RA_HTTP_M_MAX];
+}
 
 static const __u32 lat_bounds_us[RA_HTTP_LAT_BOUNDS] = { RA_HTTP_LAT_BOUNDS_US };
 
@@ -600,7 +605,7 @@ static void sum_http(const struct ra_http_val *pcpu, int ncpus, struct ra_http_v
 static void row_labels(const struct http_row *r, struct prom_label *l)
 {
 	flow_labels(&r->n, l);
-	l[FLOW_LABELS] = (struct prom_label){ "method", method_names[r->k.method % RA_HTTP_M_MAX] };
+	l[FLOW_LABELS] = (struct prom_label){ "method", http__method_name(r->k.method) };
 	l[FLOW_LABELS + 1] = (struct prom_label){ "status", r->status };
 }
 
