@@ -175,6 +175,36 @@ struct {
 	__uint(max_entries, RA_HTTP_RING_BYTES);
 } ra_http_events SEC(".maps");
 
+/* HTTP/2 streams of Go servers in progress (serverConn, stream id), from
+ * their request (processHeaders) to their close (closeStream). Allocated per
+ * entry; full: RA_STAT_H2_STREAMS_FULL. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, RA_MAX_H2_STREAMS);
+	__type(key, struct ra_h2_stream_key);
+	__type(value, struct ra_http_event);
+} ra_h2_streams SEC(".maps");
+
+/* The local ends of connections to k8s ports -> the client process, for the
+ * server's side to name it. An LRU: a closed connection's entry stays until
+ * its address and port are reused or room is needed (the kernel has cleared
+ * the local port when the close is seen). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RA_MAX_K8S_CLIENTS);
+	__type(key, struct ra_client_key);
+	__type(value, struct ra_owner);
+} ra_k8s_clients SEC(".maps");
+
+/* Per-CPU room for an HTTP/2 stream while its request is read. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ra_http_event);
+} ra_h2_scratch SEC(".maps");
+
 /* Per-CPU room for a request-target while its end is looked for. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -12,6 +12,8 @@
  *   ra_ssl_*                       uprobes on OpenSSL (tls.bpf.h)  6.3+ (the
  *                                  connection comes from handle_io)
  *   ra_go_read, ra_go_write        uprobes on Go crypto/tls         5.11+
+ *   ra_h2_*                        uprobes on Go's HTTP/2 server      5.11+
+ *                                  (h2.bpf.h)
  *   ra_exec                        tp_btf sched_process_exec: new
  *                                  programs to look at for crypto/tls
  *
@@ -30,6 +32,7 @@
 #include "tcp.bpf.h"
 #include "dns.bpf.h"
 #include "tls.bpf.h"
+#include "h2.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -167,6 +170,8 @@ static __always_inline void handle_state(const struct sock *sk, int old, int new
 	if (old == TCP_SYN_SENT && new == TCP_ESTABLISHED) {
 		st->owner.flags |= RA_SK_OPENED;
 		owner_add(sk, &w, &st->owner, RA_CNT_CONNS_OPENED, 1);
+		if (w.role == RA_ROLE_CLIENT && k8s_port(w.port))
+			http_client_add(sk, &st->owner);
 	} else if (new == TCP_CLOSE) {
 		if (st->owner.flags & RA_SK_OPENED) {
 			st->owner.flags &= ~RA_SK_OPENED;
@@ -332,6 +337,39 @@ SEC("uprobe")
 int ra_go_read(struct pt_regs *ctx)
 {
 	go_tls_call(ctx, RA_CNT_BYTES_RECV);
+	return 0;
+}
+
+/* Go's HTTP/2 server (h2.bpf.h), x/net/http2/server.go and net/http's copy:
+ * func (sc *serverConn) processHeaders(f *MetaHeadersFrame) error */
+SEC("uprobe")
+int ra_h2_headers(struct pt_regs *ctx)
+{
+	h2_request(ctx);
+	return 0;
+}
+
+/* func (sc *serverConn) writeHeaders(st *stream, headerData *writeResHeaders) error */
+SEC("uprobe")
+int ra_h2_status(struct pt_regs *ctx)
+{
+	h2_status(ctx);
+	return 0;
+}
+
+/* func (sc *serverConn) writeDataFromHandler(stream *stream, data []byte, endStream bool) error */
+SEC("uprobe")
+int ra_h2_data(struct pt_regs *ctx)
+{
+	h2_data(ctx);
+	return 0;
+}
+
+/* func (sc *serverConn) closeStream(st *stream, err error) */
+SEC("uprobe")
+int ra_h2_close(struct pt_regs *ctx)
+{
+	h2_close(ctx);
 	return 0;
 }
 

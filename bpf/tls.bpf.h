@@ -154,10 +154,42 @@ static __always_inline void http_target(struct ra_http_conn *hc, int which, __u6
 		hc->target_len[which] = i;
 }
 
-/* The current exchange of hc ended: its request, status (0: not seen),
- * response bytes and duration, for the loader to resolve as a Kubernetes
- * API request. */
-static __always_inline void http_event(const struct ra_http_conn *hc, __u64 ns)
+/* The local process at the other end of a server's connection, if it
+ * connected while the agent ran (ra_k8s_clients); else o stays zero. */
+static __always_inline void http_client(__u64 skp, struct ra_owner *o)
+{
+	const struct sock *sk = (const struct sock *)skp;
+	struct ra_client_key k = {};
+	struct ra_owner *c;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET)
+		peer_v4(k.addr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+	else
+		BPF_CORE_READ_INTO(&k.addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	k.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	c = bpf_map_lookup_elem(&ra_k8s_clients, &k);
+	if (c)
+		*o = *c;
+}
+
+/* A client connected to a k8s port (established: its local port is set). */
+static __always_inline void http_client_add(const struct sock *sk, const struct ra_owner *o)
+{
+	struct ra_client_key k = {};
+
+	if (sk->__sk_common.skc_family == AF_INET)
+		peer_v4(k.addr, sk->__sk_common.skc_rcv_saddr);
+	else
+		__builtin_memcpy(k.addr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8,
+				 RA_ADDR_LEN);
+	k.port = sk->__sk_common.skc_num;
+	bpf_map_update_elem(&ra_k8s_clients, &k, o, BPF_ANY);
+}
+
+/* The current exchange of hc (on socket sk) ended: its request, status (0:
+ * not seen), response bytes and duration, for the loader to resolve as a
+ * Kubernetes API request. */
+static __always_inline void http_event(const struct ra_http_conn *hc, __u64 sk, __u64 ns)
 {
 	struct ra_http_event *e;
 
@@ -168,14 +200,19 @@ static __always_inline void http_event(const struct ra_http_conn *hc, __u64 ns)
 		stat_inc(RA_STAT_HTTP_EVENTS_LOST);
 		return;
 	}
+	__builtin_memset(e, 0, offsetof(struct ra_http_event, target));
 	e->flow = hc->key.flow;
+	if (hc->key.flow.role == RA_ROLE_SERVER)
+		http_client(sk, &e->client);
 	e->resp_bytes = hc->resp_bytes;
 	e->duration_ns = ns;
 	e->status = hc->key.status;
 	e->method = hc->key.method;
 	e->lib = hc->key.lib;
+	e->proto = 1;
 	e->target_len = hc->target_len[0];
 	__builtin_memcpy(e->target, hc->target[0], sizeof(e->target));
+	__builtin_memset(e->ua, 0, sizeof(e->ua));
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -191,6 +228,20 @@ static __always_inline void http_count(struct ra_http_conn *hc, __u64 resp_bytes
 	__sync_fetch_and_add(&v->resp_bytes, resp_bytes);
 }
 
+/* Count a request's duration in v (may be NULL). */
+static __always_inline void http_latency(struct ra_http_val *v, __u64 ns)
+{
+	__u32 i;
+
+	if (!v)
+		return;
+	for (i = 0; i < RA_HTTP_LAT_BOUNDS; i++)
+		if (ns <= (__u64)ra_http_lat_bounds_us[i] * 1000)
+			break;
+	__sync_fetch_and_add(&v->lat[i % RA_HTTP_LAT_SLOTS], 1);
+	__sync_fetch_and_add(&v->lat_sum_ns, ns);
+}
+
 /*
  * End the current exchange on hc: count its duration if its response
  * started, or count the request with status 0 ("unknown") if no final
@@ -201,31 +252,21 @@ static __always_inline void http_count(struct ra_http_conn *hc, __u64 resp_bytes
  * response are counted.
  * A next request waiting becomes the current one.
  */
-static __always_inline void http_finish(struct ra_http_conn *hc, __u32 tgid)
+static __always_inline void http_finish(struct ra_http_conn *hc, __u64 sk, __u32 tgid)
 {
-	struct ra_http_val *v;
 	__u64 ns;
-	__u32 i;
 
 	if (hc->state == RA_HTTP_REQUEST &&
 	    !(hc->key.lib == RA_TLS_GO && hc->key.flow.role == RA_ROLE_SERVER)) {
 		hc->key.status = 0;
 		hc->resp_bytes = 0;
 		http_count(hc, hc->interim_bytes, tgid);
-		http_event(hc, 0);
+		http_event(hc, sk, 0);
 	} else if (hc->state == RA_HTTP_RESPONSE) {
 		ns = hc->last_resp_ns - hc->req_start_ns;
-		http_event(hc, ns ? ns : 1);
-		v = http_flow(&hc->key, tgid);
-		if (!v)
-			goto next;
-		for (i = 0; i < RA_HTTP_LAT_BOUNDS; i++)
-			if (ns <= (__u64)ra_http_lat_bounds_us[i] * 1000)
-				break;
-		__sync_fetch_and_add(&v->lat[i % RA_HTTP_LAT_SLOTS], 1);
-		__sync_fetch_and_add(&v->lat_sum_ns, ns);
+		http_event(hc, sk, ns ? ns : 1);
+		http_latency(http_flow(&hc->key, tgid), ns);
 	}
-next:
 	hc->state = RA_HTTP_IDLE;
 	if (!hc->next)
 		return;
@@ -312,6 +353,8 @@ __noinline int http_data(const struct http_data *d)
 			return HTTP_NONE;
 	}
 	hc = bpf_map_lookup_elem(&ra_http_conns, &d->sk);
+	if (hc && hc->state == RA_HTTP_H2)
+		return HTTP_NONE;
 	if (request) {
 		m = ra_http_method(b, peek);
 		if ((m < 0 || m == RA_HTTP_M_OTHER) && d->before >= 'A' && d->before <= 'Z')
@@ -333,11 +376,16 @@ __noinline int http_data(const struct http_data *d)
 			if (!hc)
 				return HTTP_NONE;
 		}
+		if (m == RA_HTTP_M_OTHER && peek == RA_HTTP_PEEK &&
+		    ra_http_prefix(b, RA_H2_PREFACE_START, RA_HTTP_PEEK)) {
+			hc->state = RA_HTTP_H2;	/* HTTP/2 (h2.bpf.h for Go servers) */
+			return HTTP_NONE;
+		}
 		/* A request written before the current one's status was seen
 		 * waits (a Go client's reader sees a status after its writer
 		 * wrote the next request); responses come in order (RFC 9112 9.3.2). */
 		if (hc->state != RA_HTTP_REQUEST || hc->next)
-			http_finish(hc, d->tgid);
+			http_finish(hc, d->sk, d->tgid);
 		/* the target starts after the space that ends the method, also
 		 * when the method's first byte was before buf */
 		for (sp = 0; sp < RA_HTTP_PEEK - 1; sp++)
@@ -379,7 +427,7 @@ __noinline int http_data(const struct http_data *d)
 				__sync_fetch_and_add(&v->resp_bytes, d->n);
 			return HTTP_NONE;
 		}
-		http_finish(hc, d->tgid);	/* the next request's response */
+		http_finish(hc, d->sk, d->tgid);	/* the next request's response */
 	}
 	if (s < 0)
 		return HTTP_NONE;
@@ -441,6 +489,7 @@ static __always_inline void tls_call_exit(long ret)
 #define GO_ARG1(x) ((x)->ax)
 #define GO_ARG2(x) ((x)->bx)
 #define GO_ARG3(x) ((x)->cx)
+#define GO_ARG4(x) ((x)->di)
 #define GO_G(x) ((x)->r14)
 /* The jump goes to runtime.morestack, which grows the stack and runs the
  * function again from its entry (so the probe fires twice): jbe, taken on
@@ -450,6 +499,7 @@ static __always_inline void tls_call_exit(long ret)
 #define GO_ARG1(x) PT_REGS_PARM1(x)
 #define GO_ARG2(x) PT_REGS_PARM2(x)
 #define GO_ARG3(x) PT_REGS_PARM3(x)
+#define GO_ARG4(x) PT_REGS_PARM4(x)
 #define GO_G(x) (((const struct user_pt_regs *)(x))->regs[28])
 /* b.ls: taken when C is clear or Z is set (PSTATE bits 29 and 30). */
 #define GO_TO_MORESTACK(x) \
@@ -511,6 +561,25 @@ static __always_inline bool go_flow(struct sock *sk, struct ra_flow_key *key)
 	return true;
 }
 
+/* The state of a Go connection on sk, made at the first call of process
+ * tgid on it (which caches its flow), or NULL if it is not watched. */
+static __always_inline struct ra_go_conn *go_conn(struct sock *sk, __u32 tgid)
+{
+	__u64 skey = (__u64)sk;
+	struct ra_go_conn *gc = bpf_map_lookup_elem(&ra_go_conns, &skey);
+	struct ra_go_conn fresh = { .tgid = tgid };
+
+	if (gc && gc->tgid == tgid)
+		return gc;
+	if (!go_flow(sk, &fresh.flow))
+		return NULL;
+	if (bpf_map_update_elem(&ra_go_conns, &skey, &fresh, BPF_ANY)) {
+		stat_inc(RA_STAT_GO_CONNS_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&ra_go_conns, &skey);
+}
+
 /* A Go Read that returned: count what its buffer holds. A server's request
  * started when its first byte arrived, a client's response ended at its
  * last (the receive times of handle_io). Not inlined: called in a loop. */
@@ -537,7 +606,7 @@ static __noinline enum http_start go_read_done(struct ra_go_conn *gc, const stru
 /* Entry of crypto/tls.(*Conn).Write (dir sent) or .Read (dir received). */
 static __always_inline void go_tls_call(struct pt_regs *ctx, __u8 dir)
 {
-	__u64 g = GO_G(ctx), now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid(), skey;
+	__u64 g = GO_G(ctx), now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid();
 	__u64 buf = GO_ARG2(ctx), len = GO_ARG3(ctx);
 	struct http_data d = { .tgid = id >> 32, .lib = RA_TLS_GO };
 	__u32 slot = RA_GO_READS;
@@ -552,22 +621,10 @@ static __always_inline void go_tls_call(struct pt_regs *ctx, __u8 dir)
 		stat_inc(RA_STAT_GO_NO_SOCK);
 		return;
 	}
-	skey = (__u64)sk;
-	d.sk = skey;
-	gc = bpf_map_lookup_elem(&ra_go_conns, &skey);
-	if (!gc || gc->tgid != d.tgid) {	/* first call of this process on it */
-		struct ra_go_conn fresh = { .tgid = d.tgid };
-
-		if (!go_flow(sk, &fresh.flow))
-			return;
-		if (bpf_map_update_elem(&ra_go_conns, &skey, &fresh, BPF_ANY)) {
-			stat_inc(RA_STAT_GO_CONNS_FULL);
-			return;
-		}
-		gc = bpf_map_lookup_elem(&ra_go_conns, &skey);
-		if (!gc)
-			return;
-	}
+	d.sk = (__u64)sk;
+	gc = go_conn(sk, d.tgid);
+	if (!gc)
+		return;
 	d.flow = gc->flow;
 	/* Reads whose bytes are in their buffers now (their count is not
 	 * known), oldest first: this goroutine's earlier one (it returned
@@ -669,8 +726,8 @@ static __always_inline void http_close(const struct sock *sk)
 	if (!hc)
 		return;
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	http_finish(hc, tgid);
-	http_finish(hc, tgid);	/* a next request */
+	http_finish(hc, key, tgid);
+	http_finish(hc, key, tgid);	/* a next request */
 	bpf_map_delete_elem(&ra_http_conns, &key);
 }
 

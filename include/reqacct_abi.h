@@ -122,7 +122,15 @@ _Static_assert(sizeof(struct ra_listener_key) == 8, "ra_listener_key ABI");
 #define RA_MAX_TLS_CALLS 4096	/* ra_tls_calls: SSL_read/SSL_write calls in flight */
 #define RA_HTTP_TARGET_MAX 256	/* request-target bytes kept (RFC 9112 3.2): a path
 				 * and query, cut at 256 bytes */
-#define RA_HTTP_RING_BYTES (256 * 1024)	/* ra_http_events: 770 requests of 336 B */
+#define RA_HTTP_UA_MAX 128	/* User-Agent bytes kept (HTTP/2 requests to Go servers) */
+#define RA_HTTP_RING_BYTES (1024 * 1024)	/* ra_http_events: 2000 requests of 512 B */
+#ifndef RA_MAX_H2_STREAMS
+#define RA_MAX_H2_STREAMS 65536	/* ra_h2_streams: open HTTP/2 streams of Go servers (a
+				 * watch is one; 5000 nodes x ~10 watches) */
+#endif
+#ifndef RA_MAX_K8S_CLIENTS
+#define RA_MAX_K8S_CLIENTS 16384	/* ra_k8s_clients: local connections to k8s ports */
+#endif
 #define RA_EXEC_RING_BYTES (64 * 1024)	/* ra_exec_events: 2730 events of 24 B */
 #ifndef RA_MAX_GO_CONNS
 #define RA_MAX_GO_CONNS 16384	/* ra_go_conns: Go crypto/tls connections */
@@ -227,24 +235,54 @@ struct ra_http_conn {
 };
 _Static_assert(sizeof(struct ra_http_conn) == 640, "ra_http_conn ABI");
 
-/* An exchange that ended (the next request started, or the connection
- * closed), with its request's target, for the loader to resolve as a
- * Kubernetes API request (ra_http_events; only for requests on
- * ra_k8s_ports). */
+/* An exchange that ended (HTTP/1.x: the next request started, or the
+ * connection closed; HTTP/2: its stream closed), with its request's target
+ * and user agent, for the loader to resolve as a Kubernetes API request
+ * (ra_http_events; only for requests on ra_k8s_ports). An HTTP/2 stream in
+ * progress is kept in the same form (ra_h2_streams, duration_ns holding its
+ * start). */
 struct ra_http_event {
 	struct ra_flow_key flow;
-	__u64 resp_bytes;	/* the response's (0: none; not known for a Go client) */
+	struct ra_owner client;	/* a server's local client (ra_k8s_clients); cgroup_id 0:
+				 * remote, or not seen connecting */
+	__u64 resp_bytes;	/* the response's (0: none; not known for a Go HTTP/1
+				 * client); HTTP/2: DATA payload bytes */
 	__u64 duration_ns;	/* first request byte to last response byte, 0: no response */
 	__u16 status;		/* 0: no final status was seen */
 	__u8 method;		/* enum ra_http_method */
 	__u8 lib;		/* enum ra_tls_lib */
-	__u32 target_len;
+	__u8 proto;		/* 1: HTTP/1.x, 2: HTTP/2 */
+	__u8 pad;
+	__u16 target_len;
+	__u16 ua_len;		/* 0: no User-Agent known (HTTP/1.x: not read) */
+	__u8 pad2[6];
 	char target[RA_HTTP_TARGET_MAX];
+	char ua[RA_HTTP_UA_MAX];	/* the User-Agent, cut at RA_HTTP_UA_MAX bytes */
 };
-_Static_assert(sizeof(struct ra_http_event) == 328, "ra_http_event ABI");
+_Static_assert(sizeof(struct ra_http_event) == 496, "ra_http_event ABI");
+
+/* An HTTP/2 stream of a Go server (ra_h2_streams): its serverConn and id. */
+struct ra_h2_stream_key {
+	__u64 sc;		/* *serverConn */
+	__u32 id;		/* stream id */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ra_h2_stream_key) == 16, "ra_h2_stream_key ABI");
+
+/* The local end of a client's connection to a k8s port (ra_k8s_clients), so
+ * that the server's side of it names the client process. */
+struct ra_client_key {
+	__u8 addr[RA_ADDR_LEN];	/* v4-mapped for IPv4 */
+	__u16 port;		/* host byte order */
+	__u8 pad[6];
+};
+_Static_assert(sizeof(struct ra_client_key) == 24, "ra_client_key ABI");
+
 #define RA_HTTP_IDLE		0	/* no request, or its duration was counted */
 #define RA_HTTP_REQUEST		1	/* request seen, no final response yet */
 #define RA_HTTP_RESPONSE	2	/* final response started; duration open */
+#define RA_HTTP_H2		3	/* the connection speaks HTTP/2 (its preface was
+					 * seen): no HTTP/1.x exchanges on it */
 
 /*
  * A Go crypto/tls connection (ra_go_conns, by struct sock address). A Read is
@@ -318,6 +356,11 @@ enum ra_stat {
 	RA_STAT_GO_CONNS_FULL,	/* a Go connection could not be followed */
 	RA_STAT_EXEC_LOST,	/* a started program not reported (ring full) */
 	RA_STAT_HTTP_EVENTS_LOST,/* a Kubernetes request not resolved (ring full) */
+	RA_STAT_H2_STREAMS_FULL,/* an HTTP/2 stream could not be followed (ra_h2_streams) */
+	RA_STAT_H2_UNSEEN,	/* an HTTP/2 stream closed whose request was not seen
+				 * (it started before the agent) */
+	RA_STAT_H2_NO_SOCK,	/* an HTTP/2 server connection whose socket was not found
+				 * (not over TLS: h2c) */
 	RA_STAT_MAX,
 };
 

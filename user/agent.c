@@ -65,7 +65,11 @@ static void usage(FILE *f)
 		"                          (with --tls-comm: either); repeat for more\n"
 		"      --k8s-port PORT     HTTP on this port is the Kubernetes API: requests\n"
 		"                          by verb and resource (default 6443 443); repeat\n"
-		"      --k8s-max-series N  rows of the Kubernetes request table (default 4096)\n"
+		"      --k8s-max-series N  rows of each Kubernetes request table (default 4096)\n"
+		"      --k8s-top-clients N clients of a server with series of their own, the\n"
+		"                          costliest by server time (default 50; others:\n"
+		"                          peer=\"other\")\n"
+		"      --k8s-top-window-s N the window they are ranked over (default 60)\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -98,6 +102,8 @@ static const struct option opts[] = {
 	{ "tls-port", required_argument, NULL, 'O' },
 	{ "k8s-port", required_argument, NULL, 'K' },
 	{ "k8s-max-series", required_argument, NULL, 'Y' },
+	{ "k8s-top-clients", required_argument, NULL, 'U' },
+	{ "k8s-top-window-s", required_argument, NULL, 'W' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -371,7 +377,8 @@ static int setup(struct agent *a)
 		return err;
 	a->cgroups = cgroup_names__new(a->cfg.cgroupfs, CGROUP_RESCAN_MS);
 	a->dns = dns__new(a);
-	a->k8s = k8s__new(a->cfg.k8s_max_series);
+	a->k8s = k8s__new(a->cfg.k8s_max_series, a->cfg.k8s_top_clients,
+			  a->cfg.k8s_top_window_s);
 	if (!a->cgroups || !a->dns || !a->k8s)
 		return -ENOMEM;
 	return 0;

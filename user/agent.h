@@ -93,7 +93,7 @@ void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e);
 const char *http__method_name(__u8 m);
 
 /* Kubernetes API requests (k8s.c): ra_http_events resolved and counted. */
-struct k8s_state *k8s__new(__u32 max_series);
+struct k8s_state *k8s__new(__u32 max_series, __u32 top_clients, __u32 top_window_s);
 void k8s__free(struct k8s_state *s);
 int k8s__on_request(void *ctx, void *data, size_t len);	/* a ring_buffer callback */
 void k8s__collect(struct agent *a, struct prom_buf *b);

@@ -304,6 +304,9 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		{ "ra_dns_names", s->maps.ra_dns_names, e->dns_names },
 		{ "ra_go_conns", s->maps.ra_go_conns,
 		  count_entries(bpf_map__fd(s->maps.ra_go_conns), sizeof(__u64)) },
+		{ "ra_h2_streams", s->maps.ra_h2_streams,
+		  count_entries(bpf_map__fd(s->maps.ra_h2_streams),
+				sizeof(struct ra_h2_stream_key)) },
 	};
 	static const struct {
 		const char *map, *reason;
@@ -327,6 +330,7 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		{ "ra_go_conns", "full", RA_STAT_GO_CONNS_FULL },
 		{ "ra_exec_events", "full", RA_STAT_EXEC_LOST },
 		{ "ra_http_events", "full", RA_STAT_HTTP_EVENTS_LOST },
+		{ "ra_h2_streams", "full", RA_STAT_H2_STREAMS_FULL },
 	};
 	char ver[32];
 	struct rusage ru;
@@ -384,6 +388,17 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		     "over something else than *net.TCPConn, or Go structures laid out otherwise "
 		     "than the agent reads them); not counted.");
 	prom__sample_u64(b, "reqacct_go_tls_no_socket_total", NULL, 0, stat_sum(a, RA_STAT_GO_NO_SOCK));
+
+	prom__family(b, "reqacct_h2_streams_unattributed_total", "counter",
+		     "HTTP/2 streams of Go servers that closed without their request having been "
+		     "seen (it started before the agent, or the server refused it); not counted "
+		     "by verb and resource.");
+	prom__sample_u64(b, "reqacct_h2_streams_unattributed_total", NULL, 0,
+			 stat_sum(a, RA_STAT_H2_UNSEEN));
+	prom__family(b, "reqacct_h2_no_socket_total", "counter",
+		     "HTTP/2 requests to Go servers whose TCP socket was not found (cleartext h2c, "
+		     "or Go structures laid out otherwise than the agent reads them); not counted.");
+	prom__sample_u64(b, "reqacct_h2_no_socket_total", NULL, 0, stat_sum(a, RA_STAT_H2_NO_SOCK));
 
 	prom__family(b, "reqacct_listeners_seeded", "gauge",
 		     "Listening sockets found in /proc at start (older than the agent).");

@@ -24,6 +24,13 @@
  * ~500 B each (the key holds the label strings). */
 #define K8S_MAX_SERIES_DEFAULT 4096
 #define K8S_MAX_SERIES_LIMIT (1u << 20)
+/* Clients of an apiserver with series of their own: the costliest 50 of a
+ * 5000-node cluster (kubelets, controllers, DaemonSet pods) keep
+ * reqacct_k8s_requests_total near 50 x ~40 (verb, resource, code) rows. */
+#define K8S_TOP_CLIENTS_DEFAULT 50
+#define K8S_TOP_CLIENTS_LIMIT 65536
+#define K8S_TOP_WINDOW_DEFAULT_S 60
+#define K8S_TOP_WINDOW_MAX_S 86400
 
 static const __u16 default_ports[] = { 443, 6443, 2379, 10250, 53 };
 static const char *const hook_names[] = {
@@ -59,6 +66,8 @@ void config__defaults(struct ra_config *c)
 	c->k8s_ports[1] = 443;
 	c->nk8s_ports = 2;
 	c->k8s_max_series = K8S_MAX_SERIES_DEFAULT;
+	c->k8s_top_clients = K8S_TOP_CLIENTS_DEFAULT;
+	c->k8s_top_window_s = K8S_TOP_WINDOW_DEFAULT_S;
 }
 
 /* tls: "off", "on" (every library), or a list of "go" and "openssl". */
@@ -215,6 +224,9 @@ static const struct {
 	{ "dns_max_flows", offsetof(struct ra_config, dns_max_flows), 1, MAX_FLOWS_LIMIT },
 	{ "tls_rescan_s", offsetof(struct ra_config, tls_rescan_s), 0, TLS_RESCAN_MAX_S },
 	{ "k8s_max_series", offsetof(struct ra_config, k8s_max_series), 1, K8S_MAX_SERIES_LIMIT },
+	{ "k8s_top_clients", offsetof(struct ra_config, k8s_top_clients), 0, K8S_TOP_CLIENTS_LIMIT },
+	{ "k8s_top_window_s", offsetof(struct ra_config, k8s_top_window_s), 1,
+	  K8S_TOP_WINDOW_MAX_S },
 };
 
 int config__set(struct ra_config *c, const char *key, const char *val, const char *src,

@@ -48,7 +48,9 @@ struct ra_config {
 	__u32 ntls_ports;
 	__u16 k8s_ports[RA_MAX_PORTS];	/* HTTP on these is the Kubernetes API */
 	__u32 nk8s_ports;
-	__u32 k8s_max_series;		/* rows of the Kubernetes request table */
+	__u32 k8s_max_series;		/* rows of each Kubernetes request table */
+	__u32 k8s_top_clients;		/* clients of a server with rows of their own */
+	__u32 k8s_top_window_s;		/* over which their cost is compared */
 };
 
 /* The TLS libraries whose plaintext is read (config key tls). */

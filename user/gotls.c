@@ -33,12 +33,34 @@ static int go_minor(const char *v)
 	return end == v + 4 ? -1 : (int)m;
 }
 
+/* The entry probe of Go function name, after its stack bound check. */
+static int probe_after_check(const struct elfbin *b, const char *name, __u64 *off, char *err,
+			     size_t errlen)
+{
+	__u64 start, end, soff;
+	int rc;
+
+	if (elfbin__func(b, name, &start, &end)) {
+		snprintf(err, errlen, "%s is not in the binary", name);
+		return -ENOENT;
+	}
+	if ((rc = elfbin__entry_probe(b, start, end, off, err, errlen)))
+		return rc;
+	/* The BPF program reads the flags of the stack check's jump to skip
+	 * the call that goes to morestack first; the entry has no such jump. */
+	if (elfbin__offset(b, start, &soff) || *off == soff) {
+		snprintf(err, errlen, "%s has no stack bound check to probe after", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int gotls__probes(const struct elfbin *b, __u64 off[GOTLS_FUNCS], char *err, size_t errlen)
 {
 	const struct elfbin_info *in = elfbin__info(b);
 	const char *ver = elfbin__go_version(b);
 	int minor = go_minor(ver), need;
-	__u64 start, end, soff;
+	__u64 start, end;
 	int rc;
 
 	if (!in->go || elfbin__func(b, gotls_func_names[GOTLS_READ], &start, &end)) {
@@ -61,20 +83,45 @@ int gotls__probes(const struct elfbin *b, __u64 off[GOTLS_FUNCS], char *err, siz
 			 ver, need, in->machine == EM_AARCH64 ? "arm64" : "amd64");
 		return -EOPNOTSUPP;
 	}
-	for (int f = 0; f < GOTLS_FUNCS; f++) {
-		if (elfbin__func(b, gotls_func_names[f], &start, &end)) {
-			snprintf(err, errlen, "%s is not in the binary", gotls_func_names[f]);
-			return -EINVAL;
-		}
-		if ((rc = elfbin__entry_probe(b, start, end, &off[f], err, errlen)))
-			return rc;
-		/* The BPF program reads the flags of the stack check's jump to skip
-		 * the call that goes to morestack first; the entry has no such jump. */
-		if (elfbin__offset(b, start, &soff) || off[f] == soff) {
-			snprintf(err, errlen, "%s has no stack bound check to probe after",
-				 gotls_func_names[f]);
-			return -EINVAL;
-		}
+	for (int f = 0; f < GOTLS_FUNCS; f++)
+		if ((rc = probe_after_check(b, gotls_func_names[f], &off[f], err, errlen)))
+			return rc == -ENOENT ? -EINVAL : rc;
+	return 0;
+}
+
+static const char *const h2_copies[GOTLS_H2_COPIES] = {
+	[GOTLS_H2_NET_HTTP] = "net/http.(*http2serverConn).",	/* h2_bundle.go */
+	[GOTLS_H2_X_NET] = "golang.org/x/net/http2.(*serverConn).",
+};
+
+static const char *const h2_methods[GOTLS_H2_FUNCS] = {
+	[GOTLS_H2_HEADERS] = "processHeaders",
+	[GOTLS_H2_STATUS] = "writeHeaders",
+	[GOTLS_H2_DATA] = "writeDataFromHandler",
+	[GOTLS_H2_CLOSE] = "closeStream",
+};
+
+void gotls__h2_name(enum gotls_h2_copy c, enum gotls_h2_func f, char name[GOTLS_H2_NAME_MAX])
+{
+	snprintf(name, GOTLS_H2_NAME_MAX, "%s%s", h2_copies[c], h2_methods[f]);
+}
+
+int gotls__h2_probes(const struct elfbin *b, enum gotls_h2_copy c, __u64 off[GOTLS_H2_FUNCS],
+		     char *err, size_t errlen)
+{
+	char name[GOTLS_H2_NAME_MAX];
+	__u64 start, end;
+	int rc;
+
+	gotls__h2_name(c, GOTLS_H2_HEADERS, name);
+	if (elfbin__func(b, name, &start, &end)) {
+		snprintf(err, errlen, "no %s", name);
+		return -ENOENT;
+	}
+	for (int f = 0; f < GOTLS_H2_FUNCS; f++) {
+		gotls__h2_name(c, f, name);
+		if ((rc = probe_after_check(b, name, &off[f], err, errlen)))
+			return rc == -ENOENT ? -EINVAL : rc;
 	}
 	return 0;
 }

@@ -163,6 +163,30 @@ static bool show_fn(const struct elfbin *b, const struct probe_fn *fn, bool *mis
 	return true;
 }
 
+/* The HTTP/2 server copies a Go program holds, and whether they are probed
+ * (optional: without them HTTP/2 requests are not counted). */
+static void show_h2(const struct elfbin *b)
+{
+	char name[GOTLS_H2_NAME_MAX], err[512];
+	__u64 off[GOTLS_H2_FUNCS];
+	int rc;
+
+	for (int c = 0; c < GOTLS_H2_COPIES; c++) {
+		gotls__h2_name(c, GOTLS_H2_HEADERS, name);
+		*strstr(name, ".(") = '\0';
+		rc = gotls__h2_probes(b, c, off, err, sizeof(err));
+		if (rc == -ENOENT)
+			printf("HTTP/2 server of %s: not in the binary\n", name);
+		else if (rc)
+			printf("HTTP/2 server of %s: not probed: %s\n", name, err);
+		else
+			printf("HTTP/2 server of %s: probed, entry probes at file offsets 0x%llx "
+			       "0x%llx 0x%llx 0x%llx\n", name, (unsigned long long)off[0],
+			       (unsigned long long)off[1], (unsigned long long)off[2],
+			       (unsigned long long)off[3]);
+	}
+}
+
 /* Probe a table of functions; true if every required one can be probed. */
 static bool show_fns(const struct elfbin *b, const struct probe_fn *fns, size_t n)
 {
@@ -328,6 +352,8 @@ static int inspect(const char *arg)
 			ok = show_fns(b, go_fns, GOTLS_FUNCS);
 			if (ok && gotls__probes(b, (__u64[GOTLS_FUNCS]){ 0 }, reason, sizeof(reason)))
 				ok = false;
+			if (ok)
+				show_h2(b);
 			goto verdict;
 		}
 	}

@@ -1,14 +1,26 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * k8s.c - Kubernetes API requests: the requests on k8s_ports that the TLS
- * probes counted come with their request-target (ra_http_events); each is
- * resolved by the apiserver's rules (kreq.c) and counted per (flow, verb,
- * group, version, resource, subresource, scope, code), or per (flow, verb,
- * path class, code) for non-resource requests.
+ * and HTTP/2 probes counted come with their request-target and, for HTTP/2
+ * to Go servers, the User-Agent (ra_http_events); each is resolved by the
+ * apiserver's rules (kreq.c) and counted in two tables:
  *
- * The table is bounded (k8s_max_series rows): a row that finds no room is
+ *  - per client: (flow, local client process, user agent, verb, group,
+ *    version, resource, subresource, scope, code), or (..., verb, path
+ *    class, code) for non-resource requests. On the server side a client is
+ *    its address (the flow's peer) and, when it runs on this host, its
+ *    process; only the k8s_top_clients clients that cost the server most
+ *    in the last k8s_top_window_s seconds get rows of their own, the rest
+ *    count as peer="other". Cost is server time of requests other than
+ *    watches (the measure the apiserver's own fairness scheme charges; a
+ *    watch's duration is waiting). The first clients seen are admitted
+ *    until the window ends.
+ *  - per user agent: (role, port, user agent, verb, ...), for every client.
+ *
+ * Each table is bounded (k8s_max_series rows): a row that finds no room is
  * counted in its role's overflow row, exported with cgroup="overflow", so
- * sums stay exact. Rows are never removed, so every series is monotonic.
+ * sums stay exact. Rows are never removed, so every series is monotonic (a
+ * client that leaves the top K keeps its rows, no longer growing).
  * The main thread adds (ring buffer callback), the scrape thread reads:
  * one mutex.
  */
@@ -17,21 +29,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent.h"
+#include "cgroup_names.h"
 #include "kreq.h"
 #include "log.h"
 #include "prom.h"
 
+#define CLIENTS_MAX 65536	/* clients whose cost is followed; beyond, "other" */
+#define UNRESOLVED_LOGGED 10	/* bad targets written to the log, then only counted */
+
 struct k8s_key {
-	struct ra_flow_key flow;
+	struct ra_flow_key flow;	/* per user agent: role and port only */
+	__u64 client_cgroup;		/* the local client process, if any */
+	char client_comm[RA_COMM_LEN];
 	__u16 code;		/* 0: no final status was seen */
 	__u8 verb;		/* enum kreq_verb */
 	__u8 resource;		/* a resource request; else res is a path class */
 	__u8 cluster;		/* cluster scope (no namespace in the path) */
 	__u8 overflow;		/* the role's overflow row */
 	__u8 lib;		/* enum ra_tls_lib: a Go client's response size is not known */
-	__u8 pad;
+	__u8 other;		/* a client outside the top K */
+	char ua[KREQ_UA_PRODUCT_MAX + KREQ_UA_VERSION_MAX];	/* "product/version" */
 	char group[KREQ_GROUP_MAX];
 	char version[KREQ_LABEL_MAX];
 	char res[KREQ_LABEL_MAX];	/* resource, or a non-resource path class */
@@ -47,30 +67,71 @@ struct k8s_row {
 	bool used;
 };
 
-static const __u32 lat_bounds_us[RA_HTTP_LAT_BOUNDS] = { RA_HTTP_LAT_BOUNDS_US };
+/* A bounded open-addressing table of rows (2 x max slots). */
+struct k8s_table {
+	struct k8s_row *rows;
+	__u32 slots, used, max;
+	struct k8s_row overflow[RA_ROLE_MAX];
+};
+
+/* A server's client: its address and, if local, its process. */
+struct k8s_client {
+	__u8 peer[RA_ADDR_LEN];
+	__u64 cgroup_id;
+	char comm[RA_COMM_LEN];
+};
+
+struct client_row {
+	struct k8s_client c;
+	__u64 cost_ns;		/* server time in the current window */
+	bool used, top;
+};
 
 struct k8s_state {
 	pthread_mutex_t lock;
-	struct k8s_row *rows;	/* open addressing, 2 x max slots */
-	__u32 slots, used, max;
-	struct k8s_row overflow[RA_ROLE_MAX];
+	struct k8s_table per_client, per_agent;
+	struct client_row *clients;	/* open addressing, 2 x CLIENTS_MAX slots */
+	__u32 nclients, ntop, top_max;
+	__u64 window_ns, window_end;
 	__u64 unresolved;	/* targets that are not request targets */
 	unsigned logged;	/* unresolved targets logged so far */
 };
 
-#define UNRESOLVED_LOGGED 10	/* bad targets written to the log, then only counted */
+static const __u32 lat_bounds_us[RA_HTTP_LAT_BOUNDS] = { RA_HTTP_LAT_BOUNDS_US };
+#define CLIENT_SLOTS (2 * CLIENTS_MAX + 1)
 
-struct k8s_state *k8s__new(__u32 max_series)
+/* FNV-1a over bytes (keys are zeroed before they are filled, so padding and
+ * string tails compare equal). */
+static __u64 fnv(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	__u64 h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int table_init(struct k8s_table *t, __u32 max)
+{
+	t->max = max;
+	t->slots = 2 * max + 1;
+	t->rows = calloc(t->slots, sizeof(*t->rows));
+	return t->rows ? 0 : -ENOMEM;
+}
+
+struct k8s_state *k8s__new(__u32 max_series, __u32 top_clients, __u32 top_window_s)
 {
 	struct k8s_state *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
-	s->max = max_series;
-	s->slots = 2 * max_series + 1;
-	s->rows = calloc(s->slots, sizeof(*s->rows));
-	if (!s->rows) {
-		free(s);
+	s->top_max = top_clients;
+	s->window_ns = (__u64)top_window_s * 1000000000ULL;
+	s->clients = calloc(CLIENT_SLOTS, sizeof(*s->clients));
+	if (!s->clients || table_init(&s->per_client, max_series) ||
+	    table_init(&s->per_agent, max_series)) {
+		k8s__free(s);
 		return NULL;
 	}
 	pthread_mutex_init(&s->lock, NULL);
@@ -81,24 +142,15 @@ void k8s__free(struct k8s_state *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_destroy(&s->lock);
-	free(s->rows);
+	if (s->per_client.rows && s->per_agent.rows && s->clients)
+		pthread_mutex_destroy(&s->lock);
+	free(s->per_client.rows);
+	free(s->per_agent.rows);
+	free(s->clients);
 	free(s);
 }
 
-/* FNV-1a over the key's bytes (zeroed before it is filled, so padding and
- * string tails compare equal). */
-static __u64 key_hash(const struct k8s_key *k)
-{
-	const unsigned char *p = (const unsigned char *)k;
-	__u64 h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h;
-}
-
-/* Add one ended exchange to its row (or the role's overflow row). */
+/* Add one ended exchange to its row. */
 static void add(struct k8s_row *r, const struct ra_http_event *e)
 {
 	__u32 b;
@@ -114,25 +166,109 @@ static void add(struct k8s_row *r, const struct ra_http_event *e)
 	r->lat_sum_ns += e->duration_ns;
 }
 
-static void count(struct k8s_state *s, const struct k8s_key *k, const struct ra_http_event *e)
+/* Count e in k's row of t, or in the role's overflow row. Under the lock. */
+static void count(struct k8s_table *t, const struct k8s_key *k, const struct ra_http_event *e)
 {
-	__u32 i = key_hash(k) % s->slots;
+	__u32 i = fnv(k, sizeof(*k)) % t->slots;
 
-	pthread_mutex_lock(&s->lock);
-	while (s->rows[i].used && memcmp(&s->rows[i].k, k, sizeof(*k)))
-		i = (i + 1) % s->slots;
-	if (!s->rows[i].used) {
-		if (s->used == s->max) {	/* no room: the role's overflow row */
-			add(&s->overflow[k->flow.role % RA_ROLE_MAX], e);
-			pthread_mutex_unlock(&s->lock);
+	while (t->rows[i].used && memcmp(&t->rows[i].k, k, sizeof(*k)))
+		i = (i + 1) % t->slots;
+	if (!t->rows[i].used) {
+		if (t->used == t->max) {
+			add(&t->overflow[k->flow.role % RA_ROLE_MAX], e);
 			return;
 		}
-		s->rows[i].k = *k;
-		s->rows[i].used = true;
-		s->used++;
+		t->rows[i].k = *k;
+		t->rows[i].used = true;
+		t->used++;
 	}
-	add(&s->rows[i], e);
-	pthread_mutex_unlock(&s->lock);
+	add(&t->rows[i], e);
+}
+
+/* Costlier first; at equal cost, those in the top K stay. */
+static int cmp_cost(const void *pa, const void *pb)
+{
+	const struct client_row *a = *(struct client_row *const *)pa;
+	const struct client_row *b = *(struct client_row *const *)pb;
+
+	if (a->cost_ns != b->cost_ns)
+		return a->cost_ns < b->cost_ns ? 1 : -1;
+	return (int)b->top - (int)a->top;
+}
+
+/* A window ended: its K costliest clients are the top K of the next. */
+static void rank_clients(struct k8s_state *s)
+{
+	struct client_row **v = malloc(((size_t)s->nclients + 1) * sizeof(*v));
+	__u32 n = 0;
+
+	if (!v)
+		return;		/* the top K stays as it was */
+	for (__u32 i = 0; i < CLIENT_SLOTS; i++)
+		if (s->clients[i].used)
+			v[n++] = &s->clients[i];
+	qsort(v, n, sizeof(*v), cmp_cost);
+	s->ntop = 0;
+	for (__u32 i = 0; i < n; i++) {
+		v[i]->top = i < s->top_max;
+		s->ntop += v[i]->top;
+		v[i]->cost_ns = 0;
+	}
+	free(v);
+}
+
+/* Charge cost_ns to client c; whether it has rows of its own. Under the lock. */
+static bool client_top(struct k8s_state *s, const struct k8s_client *c, __u64 cost_ns)
+{
+	__u32 i = fnv(c, sizeof(*c)) % CLIENT_SLOTS;
+	struct client_row *r;
+
+	while (s->clients[i].used && memcmp(&s->clients[i].c, c, sizeof(*c)))
+		i = (i + 1) % CLIENT_SLOTS;
+	r = &s->clients[i];
+	if (!r->used) {
+		if (s->nclients == CLIENTS_MAX)
+			return false;
+		r->c = *c;
+		r->used = true;
+		s->nclients++;
+		if (s->ntop < s->top_max) {	/* room: admitted until the window ends */
+			r->top = true;
+			s->ntop++;
+		}
+	}
+	r->cost_ns += cost_ns;
+	return r->top;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The key of e without its client (e resolved into k already). */
+static void agent_key(const struct k8s_key *k, struct k8s_key *ak)
+{
+	*ak = *k;
+	memset(&ak->flow, 0, sizeof(ak->flow));
+	ak->flow.role = k->flow.role;
+	ak->flow.port = k->flow.port;
+	ak->client_cgroup = 0;
+	memset(ak->client_comm, 0, sizeof(ak->client_comm));
+}
+
+/* "product/version" of a User-Agent, "" if none or not a product. */
+static void user_agent(const struct ra_http_event *e, char *out, size_t len)
+{
+	char product[KREQ_UA_PRODUCT_MAX], version[KREQ_UA_VERSION_MAX], err[128];
+
+	if (!e->ua_len || e->ua_len > RA_HTTP_UA_MAX ||
+	    kreq__user_agent(e->ua, e->ua_len, product, version, err, sizeof(err)))
+		return;
+	snprintf(out, len, "%s%s%s", product, version[0] ? "/" : "", version);
 }
 
 int k8s__on_request(void *ctx, void *data, size_t len)
@@ -140,10 +276,12 @@ int k8s__on_request(void *ctx, void *data, size_t len)
 	const struct ra_http_event *e = data;
 	struct agent *a = ctx;
 	struct k8s_state *s = a->k8s;
+	struct k8s_key k, ak;
+	struct k8s_client c;
 	const char *m;
 	struct kreq r;
-	struct k8s_key k;
 	char err[256];
+	__u64 now;
 
 	if (!s || len < sizeof(*e) || e->target_len > RA_HTTP_TARGET_MAX)
 		return 0;
@@ -171,13 +309,41 @@ int k8s__on_request(void *ctx, void *data, size_t len)
 	} else {
 		snprintf(k.res, sizeof(k.res), "%s", r.path);
 	}
-	count(s, &k, e);
+	user_agent(e, k.ua, sizeof(k.ua));
+	agent_key(&k, &ak);
+	now = now_ns();
+
+	pthread_mutex_lock(&s->lock);
+	if (now >= s->window_end) {
+		if (s->window_end)
+			rank_clients(s);
+		s->window_end = now + s->window_ns;
+	}
+	count(&s->per_agent, &ak, e);
+	if (e->flow.role == RA_ROLE_SERVER) {
+		memset(&c, 0, sizeof(c));
+		memcpy(c.peer, e->flow.peer, sizeof(c.peer));
+		c.cgroup_id = e->client.cgroup_id;
+		memcpy(c.comm, e->client.comm, sizeof(c.comm));
+		if (client_top(s, &c, r.verb == KREQ_WATCH ? 0 : e->duration_ns)) {
+			k.client_cgroup = c.cgroup_id;
+			memcpy(k.client_comm, c.comm, sizeof(k.client_comm));
+		} else {
+			memset(k.flow.peer, 0, sizeof(k.flow.peer));
+			k.other = 1;
+		}
+	}
+	count(&s->per_client, &k, e);
+	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 
 struct out_row {
 	const struct k8s_row *r;
 	struct flow_names n;
+	const char *client_cgroup;	/* "" when not a local process */
+	char client_cgroup_buf[32];
+	char client_comm[RA_COMM_LEN + 1];
 	char code[8];
 };
 
@@ -186,125 +352,193 @@ static int cmp_out(const void *pa, const void *pb)
 	const struct out_row *a = pa, *b = pb;
 	int c = flow_names_cmp(&a->n, &b->n);
 
-	return c ? c : memcmp(&a->r->k.code, &b->r->k.code,
-			      sizeof(a->r->k) - offsetof(struct k8s_key, code));
+	return c ? c : memcmp(&a->r->k.client_cgroup, &b->r->k.client_cgroup,
+			      sizeof(a->r->k) - offsetof(struct k8s_key, client_cgroup));
 }
 
-#define RESOURCE_LABELS (FLOW_LABELS + 7)	/* verb group version resource subresource scope code */
+/* The rows of t with their label values; *n of them. Under the lock. */
+static struct out_row *out_rows(struct agent *a, struct k8s_table *t, bool agent, size_t *n)
+{
+	struct out_row *o = calloc(t->used + RA_ROLE_MAX, sizeof(*o));
+	const struct k8s_key *k;
 
-/* The labels of a resource row; false for a non-resource one. */
-static bool resource_labels(const struct out_row *o, struct prom_label *l)
+	*n = 0;
+	if (!o)
+		return NULL;
+	for (__u32 i = 0; i < t->slots + RA_ROLE_MAX; i++) {
+		struct out_row *r = &o[*n];
+
+		if (i < t->slots) {
+			if (!t->rows[i].used)
+				continue;
+			r->r = &t->rows[i];
+		} else {	/* the overflow rows */
+			struct k8s_row *ov = &t->overflow[i - t->slots];
+
+			if (!ov->requests)
+				continue;
+			ov->k.overflow = ov->k.resource = 1;
+			ov->k.flow.role = i - t->slots;
+			r->r = ov;
+		}
+		k = &r->r->k;
+		(*n)++;
+		r->client_cgroup = "";
+		if (k->overflow) {
+			flow_names_overflow(&r->n, k->flow.role, 0);
+			strcpy(r->code, PEER_OVERFLOW);
+			r->client_cgroup = PEER_OVERFLOW;
+			strcpy(r->client_comm, PEER_OVERFLOW);
+			continue;
+		}
+		flow_names(a, &k->flow, &r->n);
+		if (agent) {
+			r->n.cgroup = "";
+			r->n.comm[0] = r->n.peer[0] = '\0';
+		} else if (k->other) {
+			strcpy(r->n.peer, "other");
+		}
+		if (k->client_cgroup) {
+			r->client_cgroup = cgroup_names__get(a->cgroups, k->client_cgroup);
+			if (!r->client_cgroup) {
+				snprintf(r->client_cgroup_buf, sizeof(r->client_cgroup_buf), "id:%llu",
+					 (unsigned long long)k->client_cgroup);
+				r->client_cgroup = r->client_cgroup_buf;
+			}
+		}
+		memcpy(r->client_comm, k->client_comm, RA_COMM_LEN);
+		if (k->code)
+			snprintf(r->code, sizeof(r->code), "%u", k->code);
+		else
+			strcpy(r->code, "unknown");
+	}
+	qsort(o, *n, sizeof(*o), cmp_out);
+	return o;
+}
+
+#define LABELS_MAX (FLOW_LABELS + 3 + 7 + 1)	/* who, user_agent, what, le */
+
+/* The labels of a row: who (a per-client row: the flow, client_cgroup,
+ * client_comm; per agent: role, port), user_agent, then for a resource row
+ * verb group version resource subresource scope code, for a non-resource
+ * one verb path code. Their number, or 0 if the row is not of that kind. */
+static size_t row_labels(const struct out_row *o, bool agent, bool resource, struct prom_label *l)
 {
 	const struct k8s_key *k = &o->r->k;
 	const char *ov = k->overflow ? PEER_OVERFLOW : NULL;
+	size_t n;
 
-	if (!k->resource)
-		return false;
-	flow_labels(&o->n, l);
-	l[FLOW_LABELS] = (struct prom_label){ "verb", ov ?: kreq__verb_name(k->verb) };
-	l[FLOW_LABELS + 1] = (struct prom_label){ "group", ov ?: k->group };
-	l[FLOW_LABELS + 2] = (struct prom_label){ "version", ov ?: k->version };
-	l[FLOW_LABELS + 3] = (struct prom_label){ "resource", ov ?: k->res };
-	l[FLOW_LABELS + 4] = (struct prom_label){ "subresource", ov ?: k->sub };
-	l[FLOW_LABELS + 5] = (struct prom_label){ "scope", ov ?: k->cluster ? "cluster" : "namespace" };
-	l[FLOW_LABELS + 6] = (struct prom_label){ "code", o->code };
-	return true;
+	if (!k->resource != !resource)
+		return 0;
+	if (agent) {
+		l[0] = (struct prom_label){ "role", o->n.role };
+		l[1] = (struct prom_label){ "port", o->n.port };
+		n = 2;
+	} else {
+		flow_labels(&o->n, l);
+		l[FLOW_LABELS] = (struct prom_label){ "client_cgroup", o->client_cgroup };
+		l[FLOW_LABELS + 1] = (struct prom_label){ "client_comm", o->client_comm };
+		n = FLOW_LABELS + 2;
+	}
+	l[n++] = (struct prom_label){ "user_agent", ov ?: k->ua };
+	l[n++] = (struct prom_label){ "verb", ov ?: kreq__verb_name(k->verb) };
+	if (resource) {
+		l[n++] = (struct prom_label){ "group", ov ?: k->group };
+		l[n++] = (struct prom_label){ "version", ov ?: k->version };
+		l[n++] = (struct prom_label){ "resource", ov ?: k->res };
+		l[n++] = (struct prom_label){ "subresource", ov ?: k->sub };
+		l[n++] = (struct prom_label){ "scope", ov ?: k->cluster ? "cluster" : "namespace" };
+	} else {
+		l[n++] = (struct prom_label){ "path", ov ?: k->res };
+	}
+	l[n++] = (struct prom_label){ "code", o->code };
+	return n;
 }
-#define NONRESOURCE_LABELS (FLOW_LABELS + 3)	/* verb path code */
+
+/* One table's four families, named prefix + "requests_total", ... */
+static void emit(struct prom_buf *b, const char *prefix, const char *who, const struct out_row *o,
+		 size_t n, bool agent)
+{
+	char name[96], help[512];
+	struct prom_label l[LABELS_MAX];
+	size_t nl;
+
+	snprintf(name, sizeof(name), "%srequests_total", prefix);
+	snprintf(help, sizeof(help),
+		 "Kubernetes API resource requests on k8s_ports (HTTP/1.x over TLS; HTTP/2 to Go "
+		 "servers), resolved by the apiserver's rules, %s, user agent, verb, API group, "
+		 "version, resource, subresource, scope and code (\"unknown\": none seen).", who);
+	prom__family(b, name, "counter", help);
+	for (size_t i = 0; i < n; i++)
+		if ((nl = row_labels(&o[i], agent, true, l)))
+			prom__sample_u64(b, name, l, nl, o[i].r->requests);
+
+	snprintf(name, sizeof(name), "%sresponse_bytes_total", prefix);
+	prom__family(b, name, "counter",
+		     "Bytes of those requests' responses (HTTP/1.x: before encryption; HTTP/2: DATA "
+		     "payload; not for Go HTTP/1.x clients, whose read sizes are not known).");
+	for (size_t i = 0; i < n; i++) {
+		const struct k8s_key *k = &o[i].r->k;
+
+		if (k->lib == RA_TLS_GO && k->flow.role == RA_ROLE_CLIENT)
+			continue;
+		if ((nl = row_labels(&o[i], agent, true, l)))
+			prom__sample_u64(b, name, l, nl, o[i].r->resp_bytes);
+	}
+
+	snprintf(name, sizeof(name), "%srequest_duration_seconds", prefix);
+	prom__family(b, name, "histogram",
+		     "First request byte to last response byte of those requests that got a "
+		     "response (a server's time, or the wait a client saw; HTTP/2: request headers "
+		     "to the stream's close).");
+	for (size_t i = 0; i < n; i++)
+		if ((nl = row_labels(&o[i], agent, true, l)))
+			histogram_samples(b, name, l, nl, o[i].r->lat, lat_bounds_us,
+					  RA_HTTP_LAT_BOUNDS, o[i].r->lat_sum_ns);
+
+	snprintf(name, sizeof(name), "%snonresource_requests_total", prefix);
+	snprintf(help, sizeof(help),
+		 "Kubernetes API requests for no resource (/healthz, /readyz, /metrics, /openapi, "
+		 "discovery), %s, user agent, verb (the method), path class and code.", who);
+	prom__family(b, name, "counter", help);
+	for (size_t i = 0; i < n; i++)
+		if ((nl = row_labels(&o[i], agent, false, l)))
+			prom__sample_u64(b, name, l, nl, o[i].r->requests);
+}
 
 void k8s__collect(struct agent *a, struct prom_buf *b)
 {
 	struct k8s_state *s = a->k8s;
 	struct out_row *o;
-	size_t n = 0;
+	size_t n;
 
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
-	o = calloc(s->used + RA_ROLE_MAX, sizeof(*o));
-	for (__u32 i = 0; o && i < s->slots; i++) {
-		if (!s->rows[i].used)
-			continue;
-		o[n].r = &s->rows[i];
-		flow_names(a, &s->rows[i].k.flow, &o[n].n);
-		n++;
-	}
-	for (__u32 role = 0; o && role < RA_ROLE_MAX; role++) {
-		if (!s->overflow[role].requests)
-			continue;
-		s->overflow[role].k.overflow = 1;
-		s->overflow[role].k.resource = 1;
-		o[n].r = &s->overflow[role];
-		flow_names_overflow(&o[n].n, role, 0);
-		n++;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (o[i].r->k.overflow)
-			strcpy(o[i].code, PEER_OVERFLOW);
-		else if (o[i].r->k.code)
-			snprintf(o[i].code, sizeof(o[i].code), "%u", o[i].r->k.code);
-		else
-			strcpy(o[i].code, "unknown");
-	}
-	if (o)
-		qsort(o, n, sizeof(*o), cmp_out);
-	prom__family(b, "reqacct_k8s_requests_total", "counter",
-		     "Kubernetes API resource requests (HTTP/1.x over TLS on k8s_ports), resolved by "
-		     "the apiserver's rules, per client or server process, verb, API group, version, "
-		     "resource, subresource, scope and code (\"unknown\": none seen).");
-	for (size_t i = 0; i < n; i++) {
-		struct prom_label l[RESOURCE_LABELS];
-
-		if (resource_labels(&o[i], l))
-			prom__sample_u64(b, "reqacct_k8s_requests_total", l, RESOURCE_LABELS,
-					 o[i].r->requests);
-	}
-	prom__family(b, "reqacct_k8s_response_bytes_total", "counter",
-		     "Bytes of those requests' responses before encryption (not for Go clients: "
-		     "what a Go process reads has no known size).");
-	for (size_t i = 0; i < n; i++) {
-		struct prom_label l[RESOURCE_LABELS];
-
-		if (!resource_labels(&o[i], l) ||
-		    (o[i].r->k.lib == RA_TLS_GO && o[i].r->k.flow.role == RA_ROLE_CLIENT))
-			continue;
-		prom__sample_u64(b, "reqacct_k8s_response_bytes_total", l, RESOURCE_LABELS,
-				 o[i].r->resp_bytes);
-	}
-	prom__family(b, "reqacct_k8s_request_duration_seconds", "histogram",
-		     "First request byte to last response byte of those requests that got a "
-		     "response (a server's time, or the wait a client saw).");
-	for (size_t i = 0; i < n; i++) {
-		struct prom_label l[RESOURCE_LABELS + 1];
-
-		if (!resource_labels(&o[i], l))
-			continue;
-		histogram_samples(b, "reqacct_k8s_request_duration_seconds", l, RESOURCE_LABELS,
-				  o[i].r->lat, lat_bounds_us, RA_HTTP_LAT_BOUNDS, o[i].r->lat_sum_ns);
-	}
-	prom__family(b, "reqacct_k8s_nonresource_requests_total", "counter",
-		     "Kubernetes API requests for no resource (/healthz, /readyz, /metrics, "
-		     "/openapi, discovery), per process, verb (the method), path class and code.");
-	for (size_t i = 0; i < n; i++) {
-		const struct k8s_key *k = &o[i].r->k;
-		struct prom_label l[NONRESOURCE_LABELS];
-
-		if (k->resource)
-			continue;
-		flow_labels(&o[i].n, l);
-		l[FLOW_LABELS] = (struct prom_label){ "verb", kreq__verb_name(k->verb) };
-		l[FLOW_LABELS + 1] = (struct prom_label){ "path", k->res };
-		l[FLOW_LABELS + 2] = (struct prom_label){ "code", o[i].code };
-		prom__sample_u64(b, "reqacct_k8s_nonresource_requests_total", l, NONRESOURCE_LABELS,
-				 o[i].r->requests);
-	}
+	o = out_rows(a, &s->per_client, false, &n);
+	emit(b, "reqacct_k8s_", "per process and client (on the server side the top "
+	     "k8s_top_clients clients by server time, the rest peer=\"other\")", o, o ? n : 0, false);
+	free(o);
+	o = out_rows(a, &s->per_agent, true, &n);
+	emit(b, "reqacct_k8s_agent_", "per role, port", o, o ? n : 0, true);
+	free(o);
 	prom__family(b, "reqacct_k8s_unresolved_requests_total", "counter",
 		     "Requests on k8s_ports whose target is not a valid request target (not counted "
 		     "by verb and resource).");
 	prom__sample_u64(b, "reqacct_k8s_unresolved_requests_total", NULL, 0, s->unresolved);
 	prom__family(b, "reqacct_k8s_series", "gauge",
-		     "Rows of the Kubernetes request table; beyond k8s_max_series, the overflow rows.");
-	prom__sample_u64(b, "reqacct_k8s_series", NULL, 0, s->used);
+		     "Rows of the Kubernetes request tables; beyond k8s_max_series each, the "
+		     "overflow rows.");
+	prom__sample_u64(b, "reqacct_k8s_series", (struct prom_label[]){ { "table", "client" } }, 1,
+			 s->per_client.used);
+	prom__sample_u64(b, "reqacct_k8s_series", (struct prom_label[]){ { "table", "agent" } }, 1,
+			 s->per_agent.used);
+	prom__family(b, "reqacct_k8s_clients", "gauge",
+		     "Clients of servers seen (address and local process); beyond 65536, the rest "
+		     "count as peer=\"other\". top: those with rows of their own now.");
+	prom__sample_u64(b, "reqacct_k8s_clients", (struct prom_label[]){ { "set", "seen" } }, 1,
+			 s->nclients);
+	prom__sample_u64(b, "reqacct_k8s_clients", (struct prom_label[]){ { "set", "top" } }, 1,
+			 s->ntop);
 	pthread_mutex_unlock(&s->lock);
-	free(o);
 }

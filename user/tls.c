@@ -51,6 +51,10 @@ static const char *const default_libs[] = {
 /* The functions probed: entry program, and every one shares ra_ssl_ret. */
 #define TLS_FUNCS 4
 #define TLS_TARGETS_MAX 256	/* (file, process) pairs probed */
+/* Probes per target: OpenSSL's functions, entry and return; or Go's Read and
+ * Write and both copies of its HTTP/2 server. */
+#define TLS_LINKS_MAX (GOTLS_FUNCS + GOTLS_H2_FUNCS * GOTLS_H2_COPIES)
+_Static_assert(TLS_LINKS_MAX >= TLS_FUNCS * 2, "room for OpenSSL's probes");
 #define TLS_REJECTED_MAX 1024	/* programs read and found without crypto/tls */
 
 /* A file as uprobes see it (by inode) and as it was when it was read. */
@@ -76,7 +80,7 @@ struct tls_target {
 	unsigned long long start;	/* /proc/PID/stat field 22 */
 	int fd;				/* Go: the program file, open; else -1 */
 	char path[PATH_MAX];
-	struct bpf_link *links[TLS_FUNCS * 2];
+	struct bpf_link *links[TLS_LINKS_MAX];
 	int nlinks;
 };
 
@@ -203,6 +207,49 @@ static void reject(struct tls_state *ts, const struct file_id *id)
 	ts->rejected[ts->nrejected++ % TLS_REJECTED_MAX] = *id;
 }
 
+/* The HTTP/2 server copies in a Go program whose crypto/tls is probed (file
+ * at path): a copy is probed whole or not at all. */
+static void attach_go_h2(struct agent *a, struct tls_target *t, const struct elfbin *b,
+			 const char *path)
+{
+	struct reqacct_bpf *s = a->skel;
+	struct bpf_program *progs[GOTLS_H2_FUNCS] = {
+		[GOTLS_H2_HEADERS] = s->progs.ra_h2_headers, [GOTLS_H2_STATUS] = s->progs.ra_h2_status,
+		[GOTLS_H2_DATA] = s->progs.ra_h2_data, [GOTLS_H2_CLOSE] = s->progs.ra_h2_close,
+	};
+	char err[512], name[GOTLS_H2_NAME_MAX];
+	__u64 off[GOTLS_H2_FUNCS];
+	int first, rc;
+
+	for (int c = 0; c < GOTLS_H2_COPIES; c++) {
+		rc = gotls__h2_probes(b, c, off, err, sizeof(err));
+		if (rc) {
+			if (rc != -ENOENT)
+				pr_warn("%s: HTTP/2 server not probed: %s\n", t->path, err);
+			continue;
+		}
+		first = t->nlinks;
+		for (int f = 0; f < GOTLS_H2_FUNCS; f++) {
+			struct bpf_link *l = bpf_program__attach_uprobe(progs[f], false, -1, path,
+									 off[f]);
+
+			if (!l) {
+				gotls__h2_name(c, f, name);
+				pr_warn("%s: %s: not probed: %s\n", t->path, name, strerror(errno));
+				while (t->nlinks > first)
+					bpf_link__destroy(t->links[--t->nlinks]);
+				break;
+			}
+			t->links[t->nlinks++] = l;
+		}
+		if (t->nlinks > first) {
+			gotls__h2_name(c, GOTLS_H2_HEADERS, name);
+			pr_info("probing Go's HTTP/2 server in %s (%.*s)\n", t->path,
+				(int)(strstr(name, ".(") - name), name);
+		}
+	}
+}
+
 /* The program of a process, if it is Go with crypto/tls: probed for every
  * process that runs the same file. The file is read and probed through a
  * descriptor of it, so a process that exits meanwhile changes nothing. */
@@ -214,8 +261,8 @@ static void attach_go(struct agent *a, struct tls_state *ts, int pid)
 	};
 	char exe[64], path[64], err[512];
 	__u64 off[GOTLS_FUNCS];
+	struct elfbin *b = NULL;
 	struct tls_target *t;
-	struct elfbin *b;
 	struct file_id id;
 	struct stat st;
 	ssize_t len;
@@ -248,13 +295,14 @@ static void attach_go(struct agent *a, struct tls_state *ts, int pid)
 		goto out;
 	file_id_of(&st, &id);
 	rc = elfbin__open(path, &b, err, sizeof(err));
-	if (!rc) {
-		rc = gotls__probes(b, off, err, sizeof(err));
-		elfbin__close(b);
-		if (rc && rc != -ENOENT)
-			pr_warn("pid %d: Go crypto/tls not probed: %s\n", pid, err);
-	}
 	if (rc) {
+		reject(ts, &id);
+		goto out;
+	}
+	rc = gotls__probes(b, off, err, sizeof(err));
+	if (rc) {
+		if (rc != -ENOENT)
+			pr_warn("pid %d: Go crypto/tls not probed: %s\n", pid, err);
 		reject(ts, &id);
 		goto out;
 	}
@@ -276,12 +324,14 @@ static void attach_go(struct agent *a, struct tls_state *ts, int pid)
 		}
 		t->links[t->nlinks++] = l;
 	}
+	attach_go_h2(a, t, b, path);
 	t->fd = fd;
 	fd = -1;
 	ts->n++;
 	pr_info("probing Go crypto/tls in %s (pid %d and every process running it)\n", t->path,
 		pid);
 out:
+	elfbin__close(b);
 	if (fd >= 0)
 		close(fd);
 }
