@@ -6,6 +6,11 @@
  * this finds the owner from /proc once at start: LISTEN entries of
  * /proc/PID/net/tcp{,6} per network namespace, joined by socket inode with
  * /proc/PID/fd. Entries the BPF side wrote meanwhile are newer and kept.
+ *
+ * The same pass finds the clients of k8s_ports whose connections are older
+ * than the agent (client-go keeps its connection for days): established
+ * sockets whose remote port is one, by their local address and port
+ * (ra_k8s_clients), so a server on this host names them.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -23,11 +28,14 @@
 #include "log.h"
 #include "reqacct.skel.h"
 
-#define TCP_LISTEN_STATE 0x0A	/* TCP_LISTEN, include/net/tcp_states.h */
+#define TCP_ESTABLISHED_STATE 0x01	/* include/net/tcp_states.h */
+#define TCP_LISTEN_STATE 0x0A
 
+/* A socket to find the owner of: a listener, or a k8s client's connection. */
 struct listener {
 	__u64 inode;
 	struct ra_listener_key key;
+	struct ra_client_key client;	/* client.port != 0: a client connection */
 	bool found;
 };
 
@@ -46,22 +54,50 @@ static bool is_pid(const char *s)
 	return true;
 }
 
-static bool port_watched(const struct agent *a, __u16 port)
+static bool port_in_list(const __u16 *ports, __u32 n, __u16 port)
 {
-	for (__u32 i = 0; i < a->cfg.nports; i++)
-		if (a->cfg.ports[i] == port)
+	for (__u32 i = 0; i < n; i++)
+		if (ports[i] == port)
 			return true;
 	return false;
 }
 
-/* LISTEN lines of /proc/PID/net/tcp or tcp6 (proc(5)):
+/* An address of /proc/net/tcp{,6}: 8 or 32 hex digits, 32-bit words in host
+ * byte order, then ":PORT" in hex; IPv4 as v4-mapped IPv6. */
+static bool parse_addr(const char *s, __u8 addr[RA_ADDR_LEN], __u16 *port)
+{
+	size_t len = strcspn(s, ":");
+	unsigned int p;
+	__u32 w;
+
+	if ((len != 8 && len != 32) || sscanf(s + len, ":%x", &p) != 1 || p > 0xffff)
+		return false;
+	memset(addr, 0, RA_ADDR_LEN);
+	for (size_t i = 0; i < len / 8; i++) {
+		char word[9];
+
+		memcpy(word, s + 8 * i, 8);
+		word[8] = '\0';
+		w = strtoul(word, NULL, 16);
+		memcpy(addr + (len == 8 ? 12 : 4 * i), &w, 4);
+	}
+	if (len == 8)
+		addr[10] = addr[11] = 0xff;
+	*port = p;
+	return true;
+}
+
+/* LISTEN lines on watched ports and ESTABLISHED ones to k8s_ports of
+ * /proc/PID/net/tcp or tcp6 (proc(5)):
  *   sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode */
 static void read_tcp_table(struct agent *a, struct seed *s, const char *path, __u32 netns)
 {
 	FILE *f = fopen(path, "re");
-	char line[512], local[64];
-	unsigned int st, port;
+	char line[512], local[64], remote[64];
+	struct ra_client_key ck;
 	unsigned long long ino;
+	__u16 port, rport;
+	unsigned int st;
 
 	if (!f)
 		return;
@@ -70,13 +106,16 @@ static void read_tcp_table(struct agent *a, struct seed *s, const char *path, __
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *colon;
-
-		if (sscanf(line, "%*s %63s %*s %x %*s %*s %*s %*s %*s %llu", local, &st, &ino) != 3 ||
-		    st != TCP_LISTEN_STATE)
+		memset(&ck, 0, sizeof(ck));
+		if (sscanf(line, "%*s %63s %63s %x %*s %*s %*s %*s %*s %llu", local, remote, &st,
+			   &ino) != 4 || !parse_addr(local, ck.addr, &port) ||
+		    !parse_addr(remote, (__u8[RA_ADDR_LEN]){ 0 }, &rport))
 			continue;
-		colon = strrchr(local, ':');
-		if (!colon || sscanf(colon + 1, "%x", &port) != 1 || !port_watched(a, port))
+		if (st == TCP_ESTABLISHED_STATE &&
+		    port_in_list(a->cfg.k8s_ports, a->cfg.nk8s_ports, rport) &&
+		    port_in_list(a->cfg.ports, a->cfg.nports, rport))
+			ck.port = port;
+		else if (st != TCP_LISTEN_STATE || !port_in_list(a->cfg.ports, a->cfg.nports, port))
 			continue;
 		if (s->n == s->cap) {
 			size_t cap = s->cap ? 2 * s->cap : 16;
@@ -88,7 +127,7 @@ static void read_tcp_table(struct agent *a, struct seed *s, const char *path, __
 			s->cap = cap;
 		}
 		s->l[s->n++] = (struct listener){
-			.inode = ino, .key = { .netns_ino = netns, .port = port },
+			.inode = ino, .key = { .netns_ino = netns, .port = port }, .client = ck,
 		};
 	}
 	fclose(f);
@@ -182,6 +221,12 @@ static int match_fds(struct agent *a, struct seed *s, unsigned long pid, const c
 			if (s->l[i].found || s->l[i].inode != ino || owner_of(pid, &o, cgroupfs))
 				continue;
 			s->l[i].found = true;
+			if (s->l[i].client.port) {
+				o.role = RA_ROLE_CLIENT;
+				bpf_map_update_elem(bpf_map__fd(a->skel->maps.ra_k8s_clients),
+						    &s->l[i].client, &o, BPF_NOEXIST);
+				continue;
+			}
 			if (!bpf_map_update_elem(bpf_map__fd(a->skel->maps.ra_listeners),
 						 &s->l[i].key, &o, BPF_NOEXIST)) {
 				pr_debug("listener port %u netns %u: %s pid %lu\n", s->l[i].key.port,

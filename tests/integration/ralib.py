@@ -258,6 +258,98 @@ def gotls_fixture():
     return os.path.join(out, "static")
 
 
+def kubeapi_fixture():
+    """The apiserver-like HTTP/2 fixture (tests/fixtures/kubeapi, built with
+    golang.org/x/net/http2 by tests/tools/build-gotls.sh)."""
+    path = os.path.join(os.path.dirname(gotls_fixture()), "kubeapi")
+    if not os.path.exists(path):
+        skip_or_fail("golang-golang-x-net-dev is not installed (make deps): no HTTP/2 fixture")
+    return path
+
+
+class KubeLog:
+    """The kubeapi fixture's request log: one line per request when its
+    handler returned, "PROTO METHOD STATUS BODYBYTES REMOTE URI UA=...";
+    entries() are the (ua product, method, code, bytes, uri) after a mark."""
+
+    def __init__(self, path):
+        self.path, self.pos = path, 0
+
+    def mark(self):
+        self.pos = os.path.getsize(self.path) if os.path.exists(self.path) else 0
+
+    def entries(self, want=0, timeout=10):
+        end = time.time() + timeout
+        while True:
+            with open(self.path) as f:
+                f.seek(self.pos)
+                lines = f.read().splitlines()
+            if len(lines) >= want or time.time() > end:
+                break
+            time.sleep(0.1)
+        out = []
+        for line in lines:
+            head, _, ua = line.partition(" UA=")
+            _, method, code, size, _, uri = head.split(" ")
+            out.append((ua.split(" ")[0], method, int(code), int(size), uri))
+        return out
+
+
+NONRESOURCE = {"api": "/api", "apis": "/apis"}
+
+
+def k8s_info(method, uri):
+    """What the apiserver's rules make of a request to the kubeapi fixture
+    (its paths only): (verb, group, version, resource, subresource, scope)
+    or (verb, path class) for a non-resource request. Written from
+    requestinfo.go for this test, apart from the agent's resolver."""
+    path, _, query = uri.partition("?")
+    parts = [p for p in path.split("/") if p]
+    watch = any(kv in ("watch=true", "watch=1") for kv in query.split("&"))
+    if parts[:1] == ["api"] and len(parts) >= 3:
+        group, version, rest = "", parts[1], parts[2:]
+    elif parts[:1] == ["apis"] and len(parts) >= 4:
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        if len(parts) == 2 and parts[0] == "api":
+            cls = "/api/{version}"
+        elif len(parts) == 3 and parts[0] == "apis":
+            cls = "/apis/{group}/{version}"
+        else:
+            cls = NONRESOURCE.get("/".join(parts), path)
+        return (method.lower(), cls)
+    ns = ""
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        ns, rest = rest[1], rest[2:]
+    name = rest[1] if len(rest) > 1 else ""
+    sub = rest[2] if len(rest) > 2 else ""
+    verb = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}[method]
+    if not name and method == "GET":
+        verb = "watch" if watch else "list"
+    elif not name and method == "DELETE":
+        verb = "deletecollection"
+    return (verb, group, version, rest[0], sub, "namespace" if ns else "cluster")
+
+
+class DrivenClient:
+    """kubeapi's client mode: one HTTP/2 connection (x/net/http2), requests
+    sent one at a time, each answered before send() returns."""
+
+    def __init__(self, procs, kubeapi, url, ua, cgroup):
+        self.p = procs.start([kubeapi, "client", url, ua], cgroup, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, bufsize=1)
+
+    def send(self, method, path, body=None):
+        self.p.stdin.write(f"{method} {path}{' ' + body if body else ''}\n")
+        self.p.stdin.flush()
+        status, size = self.p.stdout.readline().split()
+        return int(status), int(size)
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=10)
+
+
 def make_cert(d):
     key, crt = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Kubernetes API requests over HTTP/2 to a Go server: the kubeapi fixture
+(golang.org/x/net/http2, as kube-apiserver) serving a part of the REST API
+with 2000 pods, and clients in their own cgroups: a client-go-like client
+whose connection was opened before the agent started (it must be attributed
+like any other), a kubectl watch started before the agent (a stream whose
+request was never seen: counted as unattributed), hey -h2, curl --http2, and
+kubectl (get, get -w, apply, delete). Per client, the counts per verb,
+resource, scope and code, and the response bytes, equal the server's log
+(the client is told by its cgroup in the metrics, by its User-Agent in the
+log). The same again with net/http's own HTTP/2 server."""
+import collections
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ralib import (Agent, Cgroups, Check, DrivenClient, KubeLog, Procs, k8s_info,  # noqa: E402
+                   kubeapi_fixture, make_cert, require, require_root, tmpdir, value, wait_port)
+
+PORT, AGENT_PORT = 18470, 19500
+KUBECTLS = sorted(glob.glob("/usr/lib/google-cloud-sdk/bin/kubectl.1.*"),
+                  key=lambda p: int(p.rsplit(".", 1)[1]))
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm1, namespace: default}\ndata: {a: \"1\"}\n"
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "%s", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: not-read}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+"""
+# What the long-lived client sends once the agent runs: a controller's mix.
+EARLY = [("GET", "/api/v1/pods", None),
+         ("GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", None),
+         ("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
+          '{"metadata":{"name":"node-1"},"spec":{}}'),
+         ("PUT", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/node-1", '{"spec":{"a":1}}'),
+         ("PATCH", "/api/v1/nodes/node-1", '{"spec":{}}'),
+         ("GET", "/api/v1/namespaces/ns-3/configmaps/missing", None),
+         ("DELETE", "/api/v1/namespaces/ns-4/pods", None),
+         ("GET", "/api/v1/namespaces/ns-5/pods?watch=true&timeoutSeconds=1", None),
+         ("GET", "/readyz", None)]
+LABELS = ("verb", "group", "version", "resource", "subresource", "scope")
+
+
+def from_metrics(s, **who):
+    """{(labels..., code): (requests, response bytes)} of the server's rows of who."""
+    out = collections.defaultdict(lambda: [0, 0])
+    for name, l, v in s:
+        if not all(l.get(k) == x for k, x in who.items()):
+            continue
+        if name == "reqacct_k8s_requests_total":
+            out[tuple(l[k] for k in LABELS) + (l["code"],)][0] += v
+        elif name == "reqacct_k8s_response_bytes_total":
+            out[tuple(l[k] for k in LABELS) + (l["code"],)][1] += v
+        elif name == "reqacct_k8s_nonresource_requests_total":
+            out[(l["verb"], l["path"], l["code"])][0] += v
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def from_log(entries, product):
+    out = collections.defaultdict(lambda: [0, 0])
+    for ua, method, code, size, uri in entries:
+        if ua.split("/")[0] == product:
+            e = out[k8s_info(method, uri) + (str(code),)]
+            e[0] += 1
+            e[1] += size if len(k8s_info(method, uri)) > 2 else 0
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def run(chk, procs, cg, kubeapi, d, copy):
+    print(f"-- HTTP/2 server of {copy}")
+    key, crt = make_cert(d)
+    url = f"https://127.0.0.1:{PORT}"
+    srv = os.path.join(d, "apisrv")
+    shutil.copy(kubeapi, srv)
+    logp = os.path.join(d, f"srv-{copy.replace('/', '_')}.log")
+    server = procs.start([srv, f"127.0.0.1:{PORT}", crt, key, logp, "2000"] +
+                         (["bundled"] if copy == "net/http" else []), cg.path("srv"))
+    wait_port(PORT)
+    log = KubeLog(logp)
+    kc = os.path.join(d, "kubeconfig")
+    with open(kc, "w") as f:
+        f.write(KUBECONFIG % url)
+    with open(os.path.join(d, "cm.yaml"), "w") as f:
+        f.write(CM)
+    env = dict(os.environ, KUBECONFIG=kc, HOME=d)
+    kw = dict(env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    # Before the agent: a long-lived connection, and a watch in progress.
+    early = DrivenClient(procs, srv, url, "kube-controller-manager/v1.30.1 (linux/amd64) kubernetes/abcdef",
+                         cg.path("early"))
+    chk.eq("early client: a request before the agent", early.send("GET", "/api/v1/nodes")[0], 200)
+    watcher = None
+    if len(KUBECTLS) >= 2:
+        watcher = procs.start([KUBECTLS[-2], "get", "leases", "-n", "kube-node-lease", "-w", "-o", "name"],
+                              cg.path("watcher"), **kw)
+        log.entries(want=3)	# its discovery and list are done; the watch goes on
+        time.sleep(1)
+    log.mark()
+    agent = Agent(procs, ["--port", str(PORT), "--k8s-port", str(PORT)], AGENT_PORT,
+                  os.path.join(d, "agent.log"), cg.base)
+    clients = {"kube-controller-manager": "early", "hey": "hey", "curl": "curl"}
+    for method, path, body in EARLY:
+        chk.true(f"early client: {method} {path[:50]} answered", early.send(method, path, body)[0] < 500)
+    early.close()
+    for n, c, method, target, data in [(30, 3, "GET", "/api/v1/namespaces/ns-1/pods", None),
+                                       (10, 1, "PUT", "/api/v1/namespaces/default/configmaps/c1", '{"data":{}}')]:
+        p = procs.run(["hey", "-h2", "-n", str(n), "-c", str(c), "-m", method] + (["-d", data] if data else []) +
+                      [url + target], cg.path("hey"), stdout=subprocess.DEVNULL)
+        chk.true(f"hey -h2 {method} {target}", p.returncode == 0)
+    for method, target in [("GET", "/healthz"), ("GET", "/api/v1/nodes/node-1"), ("PATCH", "/api/v1/nodes/node-2"),
+                           ("GET", "/api/v1/namespaces/ns-2/pods/pod-2"), ("GET", "/version")]:
+        procs.run(["curl", "-sSk", "--http2", "-X", method, "-o", "/dev/null"] +
+                  (["-d", "{}"] if method == "PATCH" else []) + [url + target], cg.path("curl"))
+    if KUBECTLS:
+        k = KUBECTLS[-1]
+        clients[os.path.basename(k)] = "kubectl"
+        for args in (["get", "pods", "-A", "-o", "name"], ["apply", "--validate=false", "-f", "cm.yaml"],
+                     ["apply", "--validate=false", "-f", "cm.yaml"], ["delete", "-f", "cm.yaml"]):
+            p = procs.run([k] + args, cg.path("kubectl"), **dict(kw, env=dict(env, PWD=d)), cwd=d)
+            chk.true(f"kubectl {' '.join(args)}", p.returncode == 0)
+        w = procs.start([k, "get", "configmaps", "-n", "default", "-w", "-o", "name"], cg.path("kubectl"), **kw)
+        time.sleep(2)
+        procs.stop(w)	# the watch stream is reset
+    if watcher:
+        procs.stop(watcher)	# the watch that started before the agent ends
+    time.sleep(1)
+    entries = log.entries()
+    s = agent.samples()
+    for product, c in clients.items():
+        want = from_log(entries, product)
+        got = from_metrics(s, role="server", client_cgroup=cg.label(c))
+        chk.true(f"{c}: requests per verb, resource and code, and response bytes, equal the log "
+                 f"({sum(v[0] for v in want.values())} requests, {sum(v[1] for v in want.values())} bytes)",
+                 want and got == want, f"\n    log:     {sorted(want.items())}\n    metrics: {sorted(got.items())}")
+        uas = {l["user_agent"] for n, l, _ in s if n == "reqacct_k8s_requests_total" and
+               l.get("client_cgroup") == cg.label(c)}
+        chk.true(f"{c}: user agent {sorted(uas)}", len(uas) == 1 and uas.pop().split("/")[0] == product)
+    counted = [e for e in entries if e[0].split("/")[0] in clients]
+    chk.eq("every logged request is counted in the HTTP families",
+           value(s, "reqacct_http_requests_total", role="server", comm="apisrv"), len(counted))
+    chk.eq("a duration for every resource request",
+           value(s, "reqacct_k8s_request_duration_seconds_count", role="server"),
+           sum(1 for e in counted if len(k8s_info(e[1], e[4])) > 2))
+    chk.eq("the per-user-agent rows sum to the same",
+           value(s, "reqacct_k8s_agent_requests_total", role="server") +
+           value(s, "reqacct_k8s_agent_nonresource_requests_total", role="server"), len(counted))
+    chk.eq("the watch that started before the agent: unattributed",
+           value(s, "reqacct_h2_streams_unattributed_total"), 1 if watcher else 0)
+    chk.eq("no stream left open", value(s, "reqacct_map_entries", map="ra_h2_streams"), 0)
+    chk.eq("no socket missed", value(s, "reqacct_h2_no_socket_total"), 0)
+    r = subprocess.run(["promtool", "check", "metrics"], input=agent.text(), capture_output=True, text=True)
+    chk.true("promtool check metrics passes", r.returncode == 0, r.stdout + r.stderr)
+    procs.stop(agent.p)
+    procs.stop(server)
+
+
+def main():
+    require_root()
+    require("hey", "curl", "promtool")
+    kubeapi = kubeapi_fixture()
+    chk, procs = Check(), Procs()
+    cg = Cgroups("srv", "early", "watcher", "hey", "curl", "kubectl")
+    try:
+        for copy in ("golang.org/x/net/http2", "net/http"):
+            with tmpdir() as d:
+                run(chk, procs, cg, kubeapi, d, copy)
+    finally:
+        procs.stop_all()
+        cg.remove()
+    chk.finish()
+
+
+if __name__ == "__main__":
+    main()
