@@ -65,6 +65,8 @@ void histogram_samples(struct prom_buf *b, const char *family, struct prom_label
 
 /* Read up to max entries of a hash map (in batches where the kernel can). */
 int dump_hash(int fd, size_t ksz, size_t vsz, __u32 max, void *keys, void *vals, __u32 *n);
+/* Entries of a hash map (key by key: for maps whose entries are few). */
+__u32 count_entries(int fd, size_t ksz);
 
 /* DNS state kept in user space (dns.c): timeouts, top names, search-path waste. */
 struct dns_state *dns__new(struct agent *a);

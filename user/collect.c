@@ -267,7 +267,7 @@ static __u64 stat_sum(struct agent *a, enum ra_stat s)
 	return sum;
 }
 
-static __u32 count_entries(int fd, size_t ksz)
+__u32 count_entries(int fd, size_t ksz)
 {
 	char prev[64], key[64];
 	__u32 n = 0;

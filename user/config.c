@@ -394,3 +394,11 @@ int config__parse_file(struct ra_config *c, const char *path, char *err, size_t 
 	free(buf);
 	return rc;
 }
+
+bool config__has_port(const __u16 *ports, __u32 n, __u16 port)
+{
+	for (__u32 i = 0; i < n; i++)
+		if (ports[i] == port)
+			return true;
+	return false;
+}

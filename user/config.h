@@ -76,4 +76,7 @@ int config__parse_listen(const char *s, char *host, size_t hostlen, __u16 *port)
 
 const char *config__hook_name(enum hook_mode m);
 
+/* Is port one of ports[0..n)? */
+bool config__has_port(const __u16 *ports, __u32 n, __u16 port);
+
 #endif

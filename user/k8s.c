@@ -17,6 +17,9 @@
  *    until the window ends.
  *  - per user agent: (role, port, user agent, verb, ...), for every client.
  *
+ * Watches open now are read at each scrape from the HTTP/2 streams in
+ * progress (ra_h2_streams), per client (the same top K) and resource.
+ *
  * Each table is bounded (k8s_max_series rows): a row that finds no room is
  * counted in its role's overflow row, exported with cgroup="overflow", so
  * sums stay exact. Rows are never removed, so every series is monotonic (a
@@ -36,6 +39,7 @@
 #include "kreq.h"
 #include "log.h"
 #include "prom.h"
+#include "reqacct.skel.h"
 
 #define CLIENTS_MAX 65536	/* clients whose cost is followed; beyond, "other" */
 #define UNRESOLVED_LOGGED 10	/* bad targets written to the log, then only counted */
@@ -217,15 +221,21 @@ static void rank_clients(struct k8s_state *s)
 	free(v);
 }
 
-/* Charge cost_ns to client c; whether it has rows of its own. Under the lock. */
-static bool client_top(struct k8s_state *s, const struct k8s_client *c, __u64 cost_ns)
+/* The row of client c, or NULL. Under the lock. */
+static struct client_row *client_find(struct k8s_state *s, const struct k8s_client *c)
 {
 	__u32 i = fnv(c, sizeof(*c)) % CLIENT_SLOTS;
-	struct client_row *r;
 
 	while (s->clients[i].used && memcmp(&s->clients[i].c, c, sizeof(*c)))
 		i = (i + 1) % CLIENT_SLOTS;
-	r = &s->clients[i];
+	return &s->clients[i];
+}
+
+/* Charge cost_ns to client c; whether it has rows of its own. Under the lock. */
+static bool client_top(struct k8s_state *s, const struct k8s_client *c, __u64 cost_ns)
+{
+	struct client_row *r = client_find(s, c);
+
 	if (!r->used) {
 		if (s->nclients == CLIENTS_MAX)
 			return false;
@@ -271,6 +281,56 @@ static void user_agent(const struct ra_http_event *e, char *out, size_t len)
 	snprintf(out, len, "%s%s%s", product, version[0] ? "/" : "", version);
 }
 
+/* The key of e's row, per client (the client not yet applied); -EINVAL
+ * (err) when its target is not a request target. */
+static int resolve(const struct ra_http_event *e, struct k8s_key *k, struct kreq *r, char *err,
+		   size_t errlen)
+{
+	const char *m = http__method_name(e->method);	/* "other": no verb (kreq) */
+
+	if (e->target_len > RA_HTTP_TARGET_MAX ||
+	    kreq__resolve(m, strlen(m), e->target, e->target_len, r, err, errlen))
+		return -EINVAL;
+	memset(k, 0, sizeof(*k));
+	k->flow = e->flow;
+	k->code = e->status;
+	k->lib = e->lib;
+	k->verb = r->verb;
+	k->resource = r->resource;
+	if (r->resource) {
+		k->cluster = !r->namespace_[0];
+		memcpy(k->group, r->group, sizeof(k->group));
+		memcpy(k->version, r->version, sizeof(k->version));
+		memcpy(k->res, r->resource_name, sizeof(k->res));
+		memcpy(k->sub, r->subresource, sizeof(k->sub));
+	} else {
+		snprintf(k->res, sizeof(k->res), "%s", r->path);
+	}
+	user_agent(e, k->ua, sizeof(k->ua));
+	return 0;
+}
+
+/* A server's client, as e names it. */
+static void client_of(const struct ra_http_event *e, struct k8s_client *c)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(c->peer, e->flow.peer, sizeof(c->peer));
+	c->cgroup_id = e->client.cgroup_id;
+	memcpy(c->comm, e->client.comm, sizeof(c->comm));
+}
+
+/* k as a row of client c: its own, or "other". */
+static void with_client(struct k8s_key *k, const struct k8s_client *c, bool top)
+{
+	if (top) {
+		k->client_cgroup = c->cgroup_id;
+		memcpy(k->client_comm, c->comm, sizeof(k->client_comm));
+	} else {
+		memset(k->flow.peer, 0, sizeof(k->flow.peer));
+		k->other = 1;
+	}
+}
+
 int k8s__on_request(void *ctx, void *data, size_t len)
 {
 	const struct ra_http_event *e = data;
@@ -278,15 +338,13 @@ int k8s__on_request(void *ctx, void *data, size_t len)
 	struct k8s_state *s = a->k8s;
 	struct k8s_key k, ak;
 	struct k8s_client c;
-	const char *m;
 	struct kreq r;
 	char err[256];
 	__u64 now;
 
-	if (!s || len < sizeof(*e) || e->target_len > RA_HTTP_TARGET_MAX)
+	if (!s || len < sizeof(*e))
 		return 0;
-	m = http__method_name(e->method);	/* "other": no verb (kreq) */
-	if (kreq__resolve(m, strlen(m), e->target, e->target_len, &r, err, sizeof(err))) {
+	if (resolve(e, &k, &r, err, sizeof(err))) {
 		pthread_mutex_lock(&s->lock);
 		s->unresolved++;
 		pthread_mutex_unlock(&s->lock);
@@ -294,22 +352,6 @@ int k8s__on_request(void *ctx, void *data, size_t len)
 			pr_debug("a request on port %u not resolved: %s\n", e->flow.port, err);
 		return 0;
 	}
-	memset(&k, 0, sizeof(k));
-	k.flow = e->flow;
-	k.code = e->status;
-	k.lib = e->lib;
-	k.verb = r.verb;
-	k.resource = r.resource;
-	if (r.resource) {
-		k.cluster = !r.namespace_[0];
-		memcpy(k.group, r.group, sizeof(k.group));
-		memcpy(k.version, r.version, sizeof(k.version));
-		memcpy(k.res, r.resource_name, sizeof(k.res));
-		memcpy(k.sub, r.subresource, sizeof(k.sub));
-	} else {
-		snprintf(k.res, sizeof(k.res), "%s", r.path);
-	}
-	user_agent(e, k.ua, sizeof(k.ua));
 	agent_key(&k, &ak);
 	now = now_ns();
 
@@ -321,17 +363,8 @@ int k8s__on_request(void *ctx, void *data, size_t len)
 	}
 	count(&s->per_agent, &ak, e);
 	if (e->flow.role == RA_ROLE_SERVER) {
-		memset(&c, 0, sizeof(c));
-		memcpy(c.peer, e->flow.peer, sizeof(c.peer));
-		c.cgroup_id = e->client.cgroup_id;
-		memcpy(c.comm, e->client.comm, sizeof(c.comm));
-		if (client_top(s, &c, r.verb == KREQ_WATCH ? 0 : e->duration_ns)) {
-			k.client_cgroup = c.cgroup_id;
-			memcpy(k.client_comm, c.comm, sizeof(k.client_comm));
-		} else {
-			memset(k.flow.peer, 0, sizeof(k.flow.peer));
-			k.other = 1;
-		}
+		client_of(e, &c);
+		with_client(&k, &c, client_top(s, &c, r.verb == KREQ_WATCH ? 0 : e->duration_ns));
 	}
 	count(&s->per_client, &k, e);
 	pthread_mutex_unlock(&s->lock);
@@ -506,6 +539,54 @@ static void emit(struct prom_buf *b, const char *prefix, const char *who, const 
 			prom__sample_u64(b, name, l, nl, o[i].r->requests);
 }
 
+/* The watches open now: HTTP/2 streams of Go servers in progress whose
+ * request is a watch, per client (its own rows if in the top K, else
+ * "other") and resource. Under the lock. */
+static void watches(struct agent *a, struct k8s_state *s, struct prom_buf *b)
+{
+	int fd = bpf_map__fd(a->skel->maps.ra_h2_streams);
+	__u32 max = count_entries(fd, sizeof(struct ra_h2_stream_key)) + 256, n = 0;
+	struct ra_h2_stream_key *keys = calloc(max, sizeof(*keys));
+	struct ra_http_event *ev = calloc(max, sizeof(*ev));
+	struct prom_label l[LABELS_MAX];
+	struct k8s_table t = {};
+	struct out_row *o = NULL;
+	struct k8s_client c;
+	struct client_row *cr;
+	struct k8s_key k;
+	struct kreq r;
+	char err[128];
+	size_t nout = 0, nl;
+
+	prom__family(b, "reqacct_k8s_watches", "gauge",
+		     "Watches open now (HTTP/2 streams of Go servers on k8s_ports), per server "
+		     "process, client (as reqacct_k8s_requests_total), user agent and resource.");
+	if (!keys || !ev || table_init(&t, max) ||
+	    dump_hash(fd, sizeof(*keys), sizeof(*ev), max, keys, ev, &n))
+		n = 0;
+	for (__u32 i = 0; i < n; i++) {
+		if (!config__has_port(a->cfg.k8s_ports, a->cfg.nk8s_ports, ev[i].flow.port) || resolve(&ev[i], &k, &r, err, sizeof(err)) ||
+		    r.verb != KREQ_WATCH)
+			continue;
+		k.code = 0;
+		k.lib = 0;
+		client_of(&ev[i], &c);
+		cr = client_find(s, &c);
+		with_client(&k, &c, cr->used && cr->top);
+		count(&t, &k, &ev[i]);
+	}
+	if (t.used)
+		o = out_rows(a, &t, false, &nout);
+	for (size_t i = 0; i < nout; i++)
+		if ((nl = row_labels(&o[i], false, true, l)))
+			prom__sample_u64(b, "reqacct_k8s_watches", l, nl - 1 /* no code */,
+					 o[i].r->requests);
+	free(o);
+	free(t.rows);
+	free(keys);
+	free(ev);
+}
+
 void k8s__collect(struct agent *a, struct prom_buf *b)
 {
 	struct k8s_state *s = a->k8s;
@@ -522,6 +603,7 @@ void k8s__collect(struct agent *a, struct prom_buf *b)
 	o = out_rows(a, &s->per_agent, true, &n);
 	emit(b, "reqacct_k8s_agent_", "per role, port", o, o ? n : 0, true);
 	free(o);
+	watches(a, s, b);
 	prom__family(b, "reqacct_k8s_unresolved_requests_total", "counter",
 		     "Requests on k8s_ports whose target is not a valid request target (not counted "
 		     "by verb and resource).");

@@ -54,14 +54,6 @@ static bool is_pid(const char *s)
 	return true;
 }
 
-static bool port_in_list(const __u16 *ports, __u32 n, __u16 port)
-{
-	for (__u32 i = 0; i < n; i++)
-		if (ports[i] == port)
-			return true;
-	return false;
-}
-
 /* An address of /proc/net/tcp{,6}: 8 or 32 hex digits, 32-bit words in host
  * byte order, then ":PORT" in hex; IPv4 as v4-mapped IPv6. */
 static bool parse_addr(const char *s, __u8 addr[RA_ADDR_LEN], __u16 *port)
@@ -112,10 +104,10 @@ static void read_tcp_table(struct agent *a, struct seed *s, const char *path, __
 		    !parse_addr(remote, (__u8[RA_ADDR_LEN]){ 0 }, &rport))
 			continue;
 		if (st == TCP_ESTABLISHED_STATE &&
-		    port_in_list(a->cfg.k8s_ports, a->cfg.nk8s_ports, rport) &&
-		    port_in_list(a->cfg.ports, a->cfg.nports, rport))
+		    config__has_port(a->cfg.k8s_ports, a->cfg.nk8s_ports, rport) &&
+		    config__has_port(a->cfg.ports, a->cfg.nports, rport))
 			ck.port = port;
-		else if (st != TCP_LISTEN_STATE || !port_in_list(a->cfg.ports, a->cfg.nports, port))
+		else if (st != TCP_LISTEN_STATE || !config__has_port(a->cfg.ports, a->cfg.nports, port))
 			continue;
 		if (s->n == s->cap) {
 			size_t cap = s->cap ? 2 * s->cap : 16;

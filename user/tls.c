@@ -342,14 +342,6 @@ static bool selective(const struct agent *a)
 	return a->cfg.ntls_comms || a->cfg.ntls_ports;
 }
 
-static bool tls_port(const struct agent *a, __u16 port)
-{
-	for (__u32 i = 0; i < a->cfg.ntls_ports; i++)
-		if (a->cfg.tls_ports[i] == port)
-			return true;
-	return false;
-}
-
 static void add_listening(struct tls_state *t, __u32 pid)
 {
 	for (int i = 0; i < t->nlistening; i++)
@@ -376,7 +368,7 @@ static void find_listening(struct agent *a, struct tls_state *t)
 	    !dump_hash(bpf_map__fd(a->skel->maps.ra_listeners), sizeof(*keys), sizeof(*owners), max,
 		       keys, owners, &n)) {
 		for (__u32 i = 0; i < n; i++)
-			if (tls_port(a, keys[i].port) && owners[i].tgid)
+			if (config__has_port(a->cfg.tls_ports, a->cfg.ntls_ports, keys[i].port) && owners[i].tgid)
 				add_listening(t, owners[i].tgid);
 	}
 	free(keys);
@@ -523,7 +515,7 @@ static int on_exec(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e))
 		return 0;
 	if (e->kind == RA_PROC_LISTEN) {
-		if (!tls_port(a, e->port))
+		if (!config__has_port(a->cfg.tls_ports, a->cfg.ntls_ports, e->port))
 			return 0;
 		add_listening(a->tls, e->pid);
 	}

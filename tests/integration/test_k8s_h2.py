@@ -72,6 +72,14 @@ def from_log(entries, product):
     return {k: tuple(v) for k, v in out.items()}
 
 
+def kubectl_version(s, k):
+    """The version in the user agent kubectl k sends, as the agent saw it."""
+    for name, l, _ in s:
+        if name == "reqacct_k8s_requests_total" and l.get("user_agent", "").startswith(os.path.basename(k) + "/"):
+            return l["user_agent"].split("/", 1)[1]
+    return "?"
+
+
 def run(chk, procs, cg, kubeapi, d, copy):
     print(f"-- HTTP/2 server of {copy}")
     key, crt = make_cert(d)
@@ -126,6 +134,12 @@ def run(chk, procs, cg, kubeapi, d, copy):
             chk.true(f"kubectl {' '.join(args)}", p.returncode == 0)
         w = procs.start([k, "get", "configmaps", "-n", "default", "-w", "-o", "name"], cg.path("kubectl"), **kw)
         time.sleep(2)
+        ws = agent.samples()
+        chk.eq("kubectl get -w: one watch open now, on configmaps",
+               value(ws, "reqacct_k8s_watches", client_cgroup=cg.label("kubectl"), resource="configmaps",
+                     scope="namespace", user_agent=os.path.basename(k) + "/" + kubectl_version(ws, k)), 1)
+        chk.eq("no other watch seen open (the one older than the agent is not known)",
+               value(ws, "reqacct_k8s_watches"), 1)
         procs.stop(w)	# the watch stream is reset
     if watcher:
         procs.stop(watcher)	# the watch that started before the agent ends
@@ -153,6 +167,7 @@ def run(chk, procs, cg, kubeapi, d, copy):
     chk.eq("the watch that started before the agent: unattributed",
            value(s, "reqacct_h2_streams_unattributed_total"), 1 if watcher else 0)
     chk.eq("no stream left open", value(s, "reqacct_map_entries", map="ra_h2_streams"), 0)
+    chk.eq("no watch open", value(s, "reqacct_k8s_watches"), 0)
     chk.eq("no socket missed", value(s, "reqacct_h2_no_socket_total"), 0)
     r = subprocess.run(["promtool", "check", "metrics"], input=agent.text(), capture_output=True, text=True)
     chk.true("promtool check metrics passes", r.returncode == 0, r.stdout + r.stderr)
