@@ -26,6 +26,8 @@
 #include "reqacct.skel.h"
 
 #define CGROUP_RESCAN_MS 1000	/* at most one cgroupfs walk per second on misses */
+#define H2_SWEEP_S 60		/* at most this long between looks for HTTP/2 streams open
+				 * longer than h2_stream_max_age_s */
 
 static void usage(FILE *f)
 {
@@ -70,6 +72,7 @@ static void usage(FILE *f)
 		"                          costliest by server time (default 50; others:\n"
 		"                          peer=\"other\")\n"
 		"      --k8s-top-window-s N the window they are ranked over (default 60)\n"
+		"      --h2-stream-max-age-s N forget HTTP/2 streams open longer (default 7200)\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -104,6 +107,7 @@ static const struct option opts[] = {
 	{ "k8s-max-series", required_argument, NULL, 'Y' },
 	{ "k8s-top-clients", required_argument, NULL, 'U' },
 	{ "k8s-top-window-s", required_argument, NULL, 'W' },
+	{ "h2-stream-max-age-s", required_argument, NULL, 'A' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -472,6 +476,9 @@ int do_agent(int argc, char **argv)
 			dns__sweep(&a);
 		if (a.cfg.tls && a.cfg.tls_rescan_s && tick % a.cfg.tls_rescan_s == 0)
 			tls__rescan(&a);
+		if (a.cfg.tls && tick % (a.cfg.h2_stream_max_age_s < H2_SWEEP_S ?
+					 a.cfg.h2_stream_max_age_s : H2_SWEEP_S) == 0)
+			k8s__sweep(&a);
 	}
 	if (sig > 0)
 		pr_info("%s: detaching and exiting\n", strsignal(sig));

@@ -99,6 +99,7 @@ struct k8s_state *k8s__new(__u32 max_series, __u32 top_clients, __u32 top_window
 void k8s__free(struct k8s_state *s);
 int k8s__on_request(void *ctx, void *data, size_t len);	/* a ring_buffer callback */
 void k8s__collect(struct agent *a, struct prom_buf *b);
+void k8s__sweep(struct agent *a);	/* forget HTTP/2 streams open too long */
 
 /* Record owners of listening sockets that predate the agent (listeners.c).
  * Returns the number of listeners written, or -errno. */

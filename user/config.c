@@ -31,6 +31,10 @@
 #define K8S_TOP_CLIENTS_LIMIT 65536
 #define K8S_TOP_WINDOW_DEFAULT_S 60
 #define K8S_TOP_WINDOW_MAX_S 86400
+/* kube-apiserver ends every watch within 2 x --min-request-timeout (1800 s
+ * by default): a stream open longer was refused or cut (k8s__sweep). */
+#define H2_STREAM_MAX_AGE_DEFAULT_S 7200
+#define H2_STREAM_MAX_AGE_MAX_S (30 * 86400)
 
 static const __u16 default_ports[] = { 443, 6443, 2379, 10250, 53 };
 static const char *const hook_names[] = {
@@ -68,6 +72,7 @@ void config__defaults(struct ra_config *c)
 	c->k8s_max_series = K8S_MAX_SERIES_DEFAULT;
 	c->k8s_top_clients = K8S_TOP_CLIENTS_DEFAULT;
 	c->k8s_top_window_s = K8S_TOP_WINDOW_DEFAULT_S;
+	c->h2_stream_max_age_s = H2_STREAM_MAX_AGE_DEFAULT_S;
 }
 
 /* tls: "off", "on" (every library), or a list of "go" and "openssl". */
@@ -227,6 +232,8 @@ static const struct {
 	{ "k8s_top_clients", offsetof(struct ra_config, k8s_top_clients), 0, K8S_TOP_CLIENTS_LIMIT },
 	{ "k8s_top_window_s", offsetof(struct ra_config, k8s_top_window_s), 1,
 	  K8S_TOP_WINDOW_MAX_S },
+	{ "h2_stream_max_age_s", offsetof(struct ra_config, h2_stream_max_age_s), 1,
+	  H2_STREAM_MAX_AGE_MAX_S },
 };
 
 int config__set(struct ra_config *c, const char *key, const char *val, const char *src,

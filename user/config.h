@@ -51,6 +51,7 @@ struct ra_config {
 	__u32 k8s_max_series;		/* rows of each Kubernetes request table */
 	__u32 k8s_top_clients;		/* clients of a server with rows of their own */
 	__u32 k8s_top_window_s;		/* over which their cost is compared */
+	__u32 h2_stream_max_age_s;	/* HTTP/2 streams open longer are forgotten */
 };
 
 /* The TLS libraries whose plaintext is read (config key tls). */

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/bpf.h>
 
 #include "agent.h"
 #include "cgroup_names.h"
@@ -98,6 +99,7 @@ struct k8s_state {
 	__u32 nclients, ntop, top_max;
 	__u64 window_ns, window_end;
 	__u64 unresolved;	/* targets that are not request targets */
+	__u64 expired;		/* HTTP/2 streams forgotten by k8s__sweep */
 	unsigned logged;	/* unresolved targets logged so far */
 };
 
@@ -539,6 +541,41 @@ static void emit(struct prom_buf *b, const char *prefix, const char *who, const 
 			prom__sample_u64(b, name, l, nl, o[i].r->requests);
 }
 
+/* Forget the HTTP/2 streams open longer than h2_stream_max_age_s: a stream
+ * the server refused (over its concurrent stream limit) or a connection
+ * error cut never gets the closeStream that deletes it. */
+void k8s__sweep(struct agent *a)
+{
+	int fd = bpf_map__fd(a->skel->maps.ra_h2_streams);
+	__u64 now = now_ns(), n = 0, max_age = a->cfg.h2_stream_max_age_s * 1000000000ULL;
+	struct ra_h2_stream_key k, next, *old = NULL;
+	struct ra_http_event ev;
+	size_t nold = 0, cap = 0;
+
+	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &k) {
+		k = next;
+		if (bpf_map_lookup_elem(fd, &k, &ev) || now < ev.duration_ns ||
+		    now - ev.duration_ns < max_age)
+			continue;
+		if (nold == cap) {
+			struct ra_h2_stream_key *o = realloc(old, (cap = cap ? 2 * cap : 64) * sizeof(*o));
+
+			if (!o)
+				break;
+			old = o;
+		}
+		old[nold++] = k;
+	}
+	for (size_t i = 0; i < nold; i++)
+		n += !bpf_map_delete_elem(fd, &old[i]);
+	free(old);
+	if (!n || !a->k8s)
+		return;
+	pthread_mutex_lock(&a->k8s->lock);
+	a->k8s->expired += n;
+	pthread_mutex_unlock(&a->k8s->lock);
+}
+
 /* The watches open now: HTTP/2 streams of Go servers in progress whose
  * request is a watch, per client (its own rows if in the top K, else
  * "other") and resource. Under the lock. */
@@ -608,6 +645,11 @@ void k8s__collect(struct agent *a, struct prom_buf *b)
 		     "Requests on k8s_ports whose target is not a valid request target (not counted "
 		     "by verb and resource).");
 	prom__sample_u64(b, "reqacct_k8s_unresolved_requests_total", NULL, 0, s->unresolved);
+	prom__family(b, "reqacct_h2_streams_expired_total", "counter",
+		     "HTTP/2 streams of Go servers forgotten after h2_stream_max_age_s open "
+		     "(refused by the server, or cut by a connection error, so never closed); their "
+		     "close, if it comes, counts as unattributed.");
+	prom__sample_u64(b, "reqacct_h2_streams_expired_total", NULL, 0, s->expired);
 	prom__family(b, "reqacct_k8s_series", "gauge",
 		     "Rows of the Kubernetes request tables; beyond k8s_max_series each, the "
 		     "overflow rows.");

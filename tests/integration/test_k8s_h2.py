@@ -132,8 +132,11 @@ def run(chk, procs, cg, kubeapi, d, copy):
                      ["apply", "--validate=false", "-f", "cm.yaml"], ["delete", "-f", "cm.yaml"]):
             p = procs.run([k] + args, cg.path("kubectl"), **dict(kw, env=dict(env, PWD=d)), cwd=d)
             chk.true(f"kubectl {' '.join(args)}", p.returncode == 0)
+        # a second agent forgets streams open longer than 1 s
+        short = Agent(procs, ["--port", str(PORT), "--k8s-port", str(PORT), "--h2-stream-max-age-s", "1"],
+                      AGENT_PORT + 1, os.path.join(d, "agent-short.log"), cg.base)
         w = procs.start([k, "get", "configmaps", "-n", "default", "-w", "-o", "name"], cg.path("kubectl"), **kw)
-        time.sleep(2)
+        time.sleep(2.5)
         ws = agent.samples()
         chk.eq("kubectl get -w: one watch open now, on configmaps",
                value(ws, "reqacct_k8s_watches", client_cgroup=cg.label("kubectl"), resource="configmaps",
@@ -141,6 +144,13 @@ def run(chk, procs, cg, kubeapi, d, copy):
         chk.eq("no other watch seen open (the one older than the agent is not known)",
                value(ws, "reqacct_k8s_watches"), 1)
         procs.stop(w)	# the watch stream is reset
+        time.sleep(0.5)
+        ss = short.samples()
+        chk.eq("--h2-stream-max-age-s 1: the watch open 2 s was forgotten",
+               value(ss, "reqacct_h2_streams_expired_total"), 1)
+        chk.eq("--h2-stream-max-age-s 1: its close counted as unattributed",
+               value(ss, "reqacct_h2_streams_unattributed_total"), 1)
+        procs.stop(short.p)
     if watcher:
         procs.stop(watcher)	# the watch that started before the agent ends
     time.sleep(1)
