@@ -23,6 +23,7 @@
 /* The start of HTTP/2's client connection preface (RFC 9113 3.4), which
  * reads as a request line: RA_HTTP_PEEK bytes of it. */
 #define RA_H2_PREFACE_START "PRI * HTTP/2.0\r\n"
+#define RA_H2_PREFACE_LEN 24	/* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 
 /* b starts with the n bytes of s (clang does not inline memcmp for BPF). */
 static __always_inline bool ra_http_prefix(const __u8 *b, const char *s, int n)

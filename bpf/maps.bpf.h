@@ -197,6 +197,22 @@ struct {
 	__type(value, struct ra_owner);
 } ra_k8s_clients SEC(".maps");
 
+/* HTTP/2 frames of connections seen from their preface, for the loader to
+ * decode (user/h2flow.c). Full: RA_STAT_H2_FRAMES_LOST, and the connection
+ * is given up. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RA_H2_RING_BYTES);
+} ra_h2_frames SEC(".maps");
+
+/* Per-CPU room for a record of ra_h2_frames. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ra_h2_chunk);
+} ra_h2_chunk_scratch SEC(".maps");
+
 /* Per-CPU room for an HTTP/2 stream while its request is read. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -299,6 +299,8 @@ struct http_data {
 	__u8 pad[5];
 };
 
+#include "h2frames.bpf.h"
+
 /*
  * The method of a request whose first byte is the one before the buffer.
  * Go's net/http server reads one byte in the background while a handler
@@ -353,8 +355,10 @@ __noinline int http_data(const struct http_data *d)
 			return HTTP_NONE;
 	}
 	hc = bpf_map_lookup_elem(&ra_http_conns, &d->sk);
-	if (hc && hc->state == RA_HTTP_H2)
+	if (hc && hc->state == RA_HTTP_H2) {
+		h2_walk(d, 0);
 		return HTTP_NONE;
+	}
 	if (request) {
 		m = ra_http_method(b, peek);
 		if ((m < 0 || m == RA_HTTP_M_OTHER) && d->before >= 'A' && d->before <= 'Z')
@@ -378,7 +382,10 @@ __noinline int http_data(const struct http_data *d)
 		}
 		if (m == RA_HTTP_M_OTHER && peek == RA_HTTP_PEEK &&
 		    ra_http_prefix(b, RA_H2_PREFACE_START, RA_HTTP_PEEK)) {
-			hc->state = RA_HTTP_H2;	/* HTTP/2 (h2.bpf.h for Go servers) */
+			hc->state = RA_HTTP_H2;
+			hc->key.flow = d->flow;
+			hc->key.lib = d->lib;
+			h2_walk(d, RA_H2_PREFACE_LEN);
 			return HTTP_NONE;
 		}
 		/* A request written before the current one's status was seen
@@ -725,6 +732,8 @@ static __always_inline void http_close(const struct sock *sk)
 	bpf_map_delete_elem(&ra_go_conns, &key);
 	if (!hc)
 		return;
+	if (hc->state == RA_HTTP_H2)
+		h2_walk_close(hc, key);
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	http_finish(hc, key, tgid);
 	http_finish(hc, key, tgid);	/* a next request */

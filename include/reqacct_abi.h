@@ -212,6 +212,46 @@ struct ra_tls_conn {
 };
 _Static_assert(sizeof(struct ra_tls_conn) == 64, "ra_tls_conn ABI");
 
+/*
+ * HTTP/2 frames in plaintext whose size is known (OpenSSL; what a Go client
+ * writes), on a connection seen from its preface: per direction, where the
+ * frames are. Frame headers and every payload but DATA's go to the loader
+ * (ra_h2_frames, which decodes HPACK: user/h2flow.c); of a DATA payload
+ * only its length.
+ */
+struct ra_h2_walk {
+	__u32 need;		/* bytes left of the current frame's payload */
+	__u8 copy;		/* that payload goes to the loader (not DATA) */
+	__u8 have;		/* bytes of the next frame header in hdr */
+	__u8 hdr[9];		/* RFC 9113 4.1 */
+	__u8 lost;		/* a chunk had more frames than one walk takes */
+};
+_Static_assert(sizeof(struct ra_h2_walk) == 16, "ra_h2_walk ABI");
+
+#define RA_H2_CHUNK_MAX 4096	/* bytes of frames in one ra_h2_frames record */
+#define RA_H2_RING_BYTES (1024 * 1024)	/* ra_h2_frames */
+enum ra_h2_kind {
+	RA_H2_BYTES,	/* len bytes of frames (headers, non-DATA payloads) */
+	RA_H2_SKIP,	/* skip bytes of DATA payload */
+	RA_H2_CLOSE,	/* the connection closed */
+	RA_H2_LOST,	/* its frames were lost track of */
+};
+
+/* A record of ra_h2_frames: what one direction of a connection carried. */
+struct ra_h2_chunk {
+	__u64 sk;		/* the connection's struct sock */
+	__u64 ns;		/* when */
+	struct ra_flow_key flow;
+	__u32 len;		/* bytes in data */
+	__u32 skip;
+	__u8 dir;		/* 0: client to server, 1: server to client */
+	__u8 kind;		/* enum ra_h2_kind */
+	__u8 lib;		/* enum ra_tls_lib */
+	__u8 pad[5];
+	__u8 data[RA_H2_CHUNK_MAX];
+};
+_Static_assert(sizeof(struct ra_h2_chunk) == 80 + RA_H2_CHUNK_MAX, "ra_h2_chunk ABI");
+
 /* The HTTP exchange in progress on a connection (ra_http_conns, by the
  * address of its struct sock, deleted when the socket closes). */
 struct ra_http_conn {
@@ -232,8 +272,9 @@ struct ra_http_conn {
 	__u32 target_len[2];
 	char target[2][RA_HTTP_TARGET_MAX];
 	__u64 resp_bytes;	/* of the current exchange's final response so far */
+	struct ra_h2_walk h2[2];	/* RA_HTTP_H2: the frames of each direction */
 };
-_Static_assert(sizeof(struct ra_http_conn) == 640, "ra_http_conn ABI");
+_Static_assert(sizeof(struct ra_http_conn) == 672, "ra_http_conn ABI");
 
 /* An exchange that ended (HTTP/1.x: the next request started, or the
  * connection closed; HTTP/2: its stream closed), with its request's target
@@ -361,6 +402,7 @@ enum ra_stat {
 				 * (it started before the agent) */
 	RA_STAT_H2_NO_SOCK,	/* an HTTP/2 server connection whose socket was not found
 				 * (not over TLS: h2c) */
+	RA_STAT_H2_FRAMES_LOST,	/* HTTP/2 frames not sent to the loader (ring full) */
 	RA_STAT_MAX,
 };
 

@@ -383,7 +383,8 @@ static int setup(struct agent *a)
 	a->dns = dns__new(a);
 	a->k8s = k8s__new(a->cfg.k8s_max_series, a->cfg.k8s_top_clients,
 			  a->cfg.k8s_top_window_s);
-	if (!a->cgroups || !a->dns || !a->k8s)
+	a->h2flow = h2flow__new();
+	if (!a->cgroups || !a->dns || !a->k8s || !a->h2flow)
 		return -ENOMEM;
 	return 0;
 }
@@ -492,6 +493,7 @@ out:
 	cgroup_names__free(a.cgroups);
 	dns__free(a.dns);
 	k8s__free(a.k8s);
+	h2flow__free(a.h2flow);
 	tls__free(a.tls);
 	return rc ? 1 : 0;
 }

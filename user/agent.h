@@ -25,6 +25,7 @@ struct agent {
 	struct dns_state *dns;		/* timeouts and names kept in user space (dns.c) */
 	struct tls_state *tls;		/* probed TLS libraries, programs, links (tls.c) */
 	struct k8s_state *k8s;		/* Kubernetes API requests by verb, resource (k8s.c) */
+	struct h2flow_state *h2flow;	/* HTTP/2 decoded from frames (h2flow.c) */
 };
 
 int do_agent(int argc, char **argv);
@@ -100,6 +101,12 @@ void k8s__free(struct k8s_state *s);
 int k8s__on_request(void *ctx, void *data, size_t len);	/* a ring_buffer callback */
 void k8s__collect(struct agent *a, struct prom_buf *b);
 void k8s__sweep(struct agent *a);	/* forget HTTP/2 streams open too long */
+
+/* HTTP/2 decoded from frames (h2flow.c): ra_h2_frames records. */
+struct h2flow_state *h2flow__new(void);
+void h2flow__free(struct h2flow_state *s);
+int h2flow__on_chunk(void *ctx, void *data, size_t len);	/* a ring_buffer callback */
+void h2flow__collect(struct agent *a, struct prom_buf *b);
 
 /* Record owners of listening sockets that predate the agent (listeners.c).
  * Returns the number of listeners written, or -errno. */

@@ -330,6 +330,7 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		{ "ra_go_conns", "full", RA_STAT_GO_CONNS_FULL },
 		{ "ra_exec_events", "full", RA_STAT_EXEC_LOST },
 		{ "ra_http_events", "full", RA_STAT_HTTP_EVENTS_LOST },
+		{ "ra_h2_frames", "full", RA_STAT_H2_FRAMES_LOST },
 		{ "ra_h2_streams", "full", RA_STAT_H2_STREAMS_FULL },
 	};
 	char ver[32];
@@ -448,6 +449,7 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 	if (a->cfg.tls) {
 		tls__collect(a, b, &e);
 		k8s__collect(a, b);
+		h2flow__collect(a, b);
 	}
 	self_families(a, b, nflows, n - nflows, &e);
 	free(f);

@@ -561,7 +561,9 @@ int tls__attach(struct agent *a)
 		pr_warn("no ring buffer for started programs (%s): new Go programs are found "
 			"every %u s\n", strerror(errno), a->cfg.tls_rescan_s);
 	else if (ring_buffer__add(t->exec, bpf_map__fd(a->skel->maps.ra_http_events),
-				  k8s__on_request, a))
+				  k8s__on_request, a) ||
+		 ring_buffer__add(t->exec, bpf_map__fd(a->skel->maps.ra_h2_frames),
+				  h2flow__on_chunk, a))
 		pr_warn("no ring buffer for Kubernetes requests (%s): not resolved\n",
 			strerror(errno));
 	return 0;

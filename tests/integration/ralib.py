@@ -221,6 +221,8 @@ events {{ worker_connections 256; }}
 http {{
     log_format acct '$remote_addr $server_port $request_length $bytes_sent $status $request_method';
     access_log {dir}/access.log acct;
+    log_format req '$request_method $status $body_bytes_sent $request_uri $server_protocol $http_user_agent';
+    access_log {dir}/requests.log req;
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;
@@ -359,7 +361,7 @@ def make_cert(d):
     return key, crt
 
 
-def start_nginx(procs, d, port, cgroup, tls=False, keepalive=0):
+def start_nginx(procs, d, port, cgroup, tls=False, keepalive=0, http2=False):
     os.makedirs(os.path.join(d, "www", "upload"), exist_ok=True)
     os.chmod(os.path.join(d, "www", "upload"), 0o777)	# PUT by the worker (nobody)
     tlsconf = ""
@@ -367,7 +369,8 @@ def start_nginx(procs, d, port, cgroup, tls=False, keepalive=0):
         key, crt = make_cert(d)
         tlsconf = f"ssl_certificate {crt}; ssl_certificate_key {key};"
     with open(os.path.join(d, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF.format(dir=d, port=port, ssl="ssl" if tls else "", tls=tlsconf,
+        f.write(NGINX_CONF.format(dir=d, port=port, ssl=("ssl http2" if http2 else "ssl") if tls else "",
+                                  tls=tlsconf,
                                   keepalive=keepalive))
     p = procs.start(["nginx", "-c", os.path.join(d, "nginx.conf"), "-e", os.path.join(d, "error.log")],
                     cgroup=cgroup)
