@@ -143,8 +143,11 @@ static __always_inline void h2_request(struct pt_regs *ctx)
 		return;
 	}
 	gc = go_conn(sk, tgid);
-	if (!gc)
+	if (!gc) {
+		if (!sk_is_tcp(sk) || !sk_watched(sk, &(struct ra_watch){}))
+			bpf_map_update_elem(&ra_h2_unwatched, &sc, &(__u8){ 1 }, BPF_ANY);
 		return;
+	}
 	__builtin_memset(e, 0, offsetof(struct ra_http_event, target));
 	e->flow = gc->flow;
 	http_client((__u64)sk, &e->client);
@@ -202,6 +205,26 @@ static __always_inline void h2_data(struct pt_regs *ctx)
 		e->resp_bytes += GO_ARG4(ctx);
 }
 
+/* A stream closed that is not in ra_h2_streams: on a watched connection its
+ * request came before the agent (or the stream was forgotten); on another
+ * its server is none of ours (remembered, to look at its socket once). */
+static __always_inline void h2_unseen(__u64 sc)
+{
+	struct sock *sk;
+	struct ra_watch w;
+	__u64 conn;
+
+	if (bpf_map_lookup_elem(&ra_h2_unwatched, &sc))
+		return;
+	if (bpf_probe_read_user(&conn, sizeof(conn), (void *)(sc + GO_H2_SC_CONN_DATA)))
+		return;
+	sk = go_conn_sock(conn);
+	if (sk && sk_is_tcp(sk) && sk_watched(sk, &w))
+		stat_inc(RA_STAT_H2_UNSEEN);
+	else
+		bpf_map_update_elem(&ra_h2_unwatched, &sc, &(__u8){ 1 }, BPF_ANY);
+}
+
 /* closeStream(st, err): the stream ended (its last frame was written, or it
  * was reset): counted, and sent to the loader. */
 static __always_inline void h2_close(struct pt_regs *ctx)
@@ -218,7 +241,7 @@ static __always_inline void h2_close(struct pt_regs *ctx)
 		return;
 	e = bpf_map_lookup_elem(&ra_h2_streams, &k);
 	if (!e) {
-		stat_inc(RA_STAT_H2_UNSEEN);
+		h2_unseen(sc);
 		return;
 	}
 	e->duration_ns = now > e->duration_ns ? now - e->duration_ns : 1;

@@ -186,6 +186,17 @@ struct {
 	__type(value, struct ra_http_event);
 } ra_h2_streams SEC(".maps");
 
+/* serverConns of Go's HTTP/2 server on connections that are not watched
+ * (their streams are not followed), so that their streams' closes are not
+ * taken for streams whose request came before the agent. An LRU: a
+ * forgotten one is looked up again (its socket, once). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RA_MAX_H2_UNWATCHED);
+	__type(key, __u64);
+	__type(value, __u8);
+} ra_h2_unwatched SEC(".maps");
+
 /* The local ends of connections to k8s ports -> the client process, for the
  * server's side to name it. An LRU: a closed connection's entry stays until
  * its address and port are reused or room is needed (the kernel has cleared

@@ -128,6 +128,7 @@ _Static_assert(sizeof(struct ra_listener_key) == 8, "ra_listener_key ABI");
 #define RA_MAX_H2_STREAMS 65536	/* ra_h2_streams: open HTTP/2 streams of Go servers (a
 				 * watch is one; 5000 nodes x ~10 watches) */
 #endif
+#define RA_MAX_H2_UNWATCHED 4096	/* ra_h2_unwatched: HTTP/2 server connections not watched */
 #ifndef RA_MAX_K8S_CLIENTS
 #define RA_MAX_K8S_CLIENTS 16384	/* ra_k8s_clients: local connections to k8s ports */
 #endif
