@@ -23,7 +23,7 @@ WARNINGS := -Wall -Wextra -Werror -Wbad-function-cast -Wdeclaration-after-statem
 CFLAGS ?= -g -O2
 override CFLAGS += $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) \
 	-DREQACCT_VERSION='"$(VERSION)"' -MMD -MP $(EXTRA_CFLAGS)
-LDLIBS := -lbpf -lelf -lz -lmicrohttpd -lcapstone $(EXTRA_LDLIBS)
+LDLIBS := -lbpf -lelf -lz -lmicrohttpd -lcapstone -lncursesw -lm $(EXTRA_LDLIBS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf/vmlinux/$(ARCH) \
 	-Wall -Werror -MMD -MP
 
@@ -49,7 +49,7 @@ endif
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the user-space parsers.
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SRCS := user/config.c user/prom.c user/cgroup_names.c user/resolv.c user/elfbin.c \
-	user/kreq.c user/hpack.c user/h2.c
+	user/kreq.c user/hpack.c user/h2.c user/promparse.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -Ibpf
 FUZZ_SECONDS ?= 60

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Installs what building, running and testing reqacct need on Debian 12.
 set -eu
-BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcapstone-dev pkg-config"
-TEST="libcmocka-dev libclang-rt-14-dev nginx-light curl openssl prometheus python3 procps unbound bind9-dnsutils dnsperf golang-1.19-go golang-golang-x-net-dev iproute2 etcd-server"
+BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcapstone-dev libncurses-dev pkg-config"
+TEST="libcmocka-dev tmux libclang-rt-14-dev nginx-light curl openssl prometheus python3 procps unbound bind9-dnsutils dnsperf golang-1.19-go golang-golang-x-net-dev iproute2 etcd-server"
 BENCH="hey"
 missing=
 for p in $BUILD $TEST $BENCH; do

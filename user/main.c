@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "inspect.h"
 #include "log.h"
+#include "top.h"
 
 struct cmd {
 	const char *name;
@@ -22,6 +23,7 @@ static int do_version(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "agent", do_agent, "count requests in the kernel and serve /metrics" },
+	{ "top", do_top, "the apiserver's clients, DNS and TCP per process, live" },
 	{ "inspect", do_inspect, "show where TLS uprobes would go in a binary or process" },
 	{ "version", do_version, "print the version" },
 	{ "help", do_help, "this text" },
@@ -34,7 +36,7 @@ static int do_help(int argc, char **argv)
 		printf("  %-8s %s\n", cmds[i].name, cmds[i].help);
 	printf("\n`reqacct COMMAND --help` describes a command.\n"
 	       "\nEXAMPLES:\n  reqacct agent\n  reqacct agent --port 6443 --listen 127.0.0.1:9464\n"
-	       "  reqacct inspect /usr/bin/etcd\n");
+	       "  reqacct top\n  reqacct inspect /usr/bin/etcd\n");
 	return 0;
 }
 
