@@ -116,6 +116,23 @@ def main():
             chk.true("a name instead of an address: refused, no lookup",
                      r.returncode == 1 and "must be numeric" in r.stderr, r.stderr)
 
+            r = subprocess.run([REQACCT, "top", "--standalone", "--once", "--json", "--interval", "2", "--",
+                                "--port", str(PORT), "--k8s-port", str(PORT), "--cgroup", cg.base],
+                               capture_output=True, text=True, timeout=60)
+            rows = json.loads(r.stdout)["rows"] if r.returncode == 0 and r.stdout else []
+            chk.true("--standalone: its own agent sees the kubelet and the lister",
+                     {x["user_agent"] for x in rows} == {"kubelet/v1.30.1", "lister/v0.1"}, r.stdout + r.stderr)
+            chk.true("--standalone: its agent is gone after it",
+                     subprocess.run(["pgrep", "-f", f"agent --listen 127\\.0\\.0\\.1:[0-9]+ --port {PORT}"],
+                                    capture_output=True).returncode == 1)
+            dumb = subprocess.run(TMUX + ["new-session", "-d", "-s", "dumb", "-x", "120", "-y", "30",
+                                          f"TERM=dumb {REQACCT} top --from {frm}"], env=dict(os.environ, TERM="xterm"))
+            time.sleep(3.5)
+            text = subprocess.run(TMUX + ["capture-pane", "-p", "-t", "dumb"], capture_output=True, text=True).stdout
+            subprocess.run(TMUX + ["kill-session", "-t", "dumb"], capture_output=True)
+            chk.true("TERM=dumb: plain tables, one per second", dumb.returncode == 0 and
+                     text.count("client/user_agent/verb/resource") >= 2 and "kubelet/v1.30.1" in text, text)
+
             screen = Screen(procs, [REQACCT, "top", "--from", frm])
             chk.true("screen: the kubelet's row on top (requests/s)",
                      screen.wait(lambda s: s.rows() and "kubelet/v1.30.1" in s.rows()[0]), screen.text())
@@ -177,7 +194,7 @@ def main():
             ok = screen.wait(named, timeout=10)
             expl = seen[-1]
             chk.true(f"the spike explained within 10 s ({time.time() - start:.1f} s): the culprit's user agent, "
-                     "verb and resource", ok, screen.text())
+                     "verb and resource", ok, seen[-1] if seen else "")
             chk.true("and only the culprit: nothing of the kubelets",
                      not any(w in expl for w in ("kubelet", "verb=update", "verb=get", "leases", "nodes")), expl)
             screen.keys("q")
