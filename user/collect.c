@@ -279,6 +279,37 @@ __u32 count_entries(int fd, size_t ksz)
 	return n;
 }
 
+/* Counters of what was not counted, one ra_stats slot each. */
+static const struct {
+	const char *name, *help;
+	enum ra_stat stat;
+} stat_families[] = {
+	{ "reqacct_unattributed_connections_total",
+	  "Accepted connections whose listener predates the agent and was not found at start; "
+	  "counted with comm=\"" RA_COMM_UNKNOWN "\".", RA_STAT_OWNER_UNKNOWN },
+	{ "reqacct_dns_tcp_streams_lost_total",
+	  "TCP DNS streams whose message boundaries were lost (a length prefix split across "
+	  "segments); their later messages are not counted.", RA_STAT_DNS_TCP_LOST },
+	{ "reqacct_dns_tcp_partial_total",
+	  "TCP DNS messages whose question was not in the segment that starts them (not "
+	  "counted).", RA_STAT_DNS_PARTIAL },
+	{ "reqacct_tls_unattributed_total",
+	  "SSL_read/SSL_write calls whose connection was never seen (not counted).",
+	  RA_STAT_TLS_NO_CONN },
+	{ "reqacct_go_tls_no_socket_total",
+	  "Go crypto/tls Read/Write calls whose TCP socket was not found (a connection over "
+	  "something else than *net.TCPConn, or Go structures laid out otherwise than the agent "
+	  "reads them); not counted.", RA_STAT_GO_NO_SOCK },
+	{ "reqacct_h2_streams_unattributed_total",
+	  "HTTP/2 streams of Go servers on watched connections that closed without their request "
+	  "having been seen (it started before the agent, or the server refused it); not counted "
+	  "by verb and resource.", RA_STAT_H2_UNSEEN },
+	{ "reqacct_h2_no_socket_total",
+	  "HTTP/2 requests to Go servers whose TCP socket was not found (cleartext h2c, or Go "
+	  "structures laid out otherwise than the agent reads them); not counted.",
+	  RA_STAT_H2_NO_SOCK },
+};
+
 static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u32 noverflow,
 			  const struct map_entries *e)
 {
@@ -364,42 +395,11 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 			{ "map", failures[i].map }, { "reason", failures[i].reason } }, 2,
 			stat_sum(a, failures[i].stat));
 
-	prom__family(b, "reqacct_unattributed_connections_total", "counter",
-		     "Accepted connections whose listener predates the agent and was not found "
-		     "at start; counted with comm=\"" RA_COMM_UNKNOWN "\".");
-	prom__sample_u64(b, "reqacct_unattributed_connections_total", NULL, 0,
-			 stat_sum(a, RA_STAT_OWNER_UNKNOWN));
-
-	prom__family(b, "reqacct_dns_tcp_streams_lost_total", "counter",
-		     "TCP DNS streams whose message boundaries were lost (a length prefix split "
-		     "across segments); their later messages are not counted.");
-	prom__sample_u64(b, "reqacct_dns_tcp_streams_lost_total", NULL, 0,
-			 stat_sum(a, RA_STAT_DNS_TCP_LOST));
-	prom__family(b, "reqacct_dns_tcp_partial_total", "counter",
-		     "TCP DNS messages whose question was not in the segment that starts them "
-		     "(not counted).");
-	prom__sample_u64(b, "reqacct_dns_tcp_partial_total", NULL, 0, stat_sum(a, RA_STAT_DNS_PARTIAL));
-
-	prom__family(b, "reqacct_tls_unattributed_total", "counter",
-		     "SSL_read/SSL_write calls whose connection was never seen (not counted).");
-	prom__sample_u64(b, "reqacct_tls_unattributed_total", NULL, 0, stat_sum(a, RA_STAT_TLS_NO_CONN));
-
-	prom__family(b, "reqacct_go_tls_no_socket_total", "counter",
-		     "Go crypto/tls Read/Write calls whose TCP socket was not found (a connection "
-		     "over something else than *net.TCPConn, or Go structures laid out otherwise "
-		     "than the agent reads them); not counted.");
-	prom__sample_u64(b, "reqacct_go_tls_no_socket_total", NULL, 0, stat_sum(a, RA_STAT_GO_NO_SOCK));
-
-	prom__family(b, "reqacct_h2_streams_unattributed_total", "counter",
-		     "HTTP/2 streams of Go servers that closed without their request having been "
-		     "seen (it started before the agent, or the server refused it); not counted "
-		     "by verb and resource.");
-	prom__sample_u64(b, "reqacct_h2_streams_unattributed_total", NULL, 0,
-			 stat_sum(a, RA_STAT_H2_UNSEEN));
-	prom__family(b, "reqacct_h2_no_socket_total", "counter",
-		     "HTTP/2 requests to Go servers whose TCP socket was not found (cleartext h2c, "
-		     "or Go structures laid out otherwise than the agent reads them); not counted.");
-	prom__sample_u64(b, "reqacct_h2_no_socket_total", NULL, 0, stat_sum(a, RA_STAT_H2_NO_SOCK));
+	for (size_t i = 0; i < sizeof(stat_families) / sizeof(stat_families[0]); i++) {
+		prom__family(b, stat_families[i].name, "counter", stat_families[i].help);
+		prom__sample_u64(b, stat_families[i].name, NULL, 0,
+				 stat_sum(a, stat_families[i].stat));
+	}
 
 	prom__family(b, "reqacct_listeners_seeded", "gauge",
 		     "Listening sockets found in /proc at start (older than the agent).");

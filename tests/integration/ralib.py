@@ -333,6 +333,38 @@ def k8s_info(method, uri):
     return (verb, group, version, rest[0], sub, "namespace" if ns else "cluster")
 
 
+K8S_LABELS = ("verb", "group", "version", "resource", "subresource", "scope")
+
+
+def k8s_rows(samples, **who):
+    """{(verb, group, version, resource, subresource, scope, code) or (verb,
+    path, code): (requests, response bytes)} of the reqacct_k8s_* rows
+    whose labels include who."""
+    import collections
+    out = collections.defaultdict(lambda: [0, 0])
+    for name, l, v in samples:
+        if not all(l.get(k) == x for k, x in who.items()):
+            continue
+        if name in ("reqacct_k8s_requests_total", "reqacct_k8s_response_bytes_total"):
+            out[tuple(l[k] for k in K8S_LABELS) + (l["code"],)][name.endswith("bytes_total")] += v
+        elif name == "reqacct_k8s_nonresource_requests_total":
+            out[(l["verb"], l["path"], l["code"])][0] += v
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def k8s_expected(reqs, code=None, sizes=True):
+    """The same from a server's log, [(method, status, body bytes, target)]
+    (code: the code every request is expected with instead of its own)."""
+    import collections
+    out = collections.defaultdict(lambda: [0, 0])
+    for method, status, size, uri in reqs:
+        info = k8s_info(method, uri)
+        e = out[info + (code or str(status),)]
+        e[0] += 1
+        e[1] += size if sizes and len(info) > 2 else 0
+    return {k: tuple(v) for k, v in out.items()}
+
+
 class DrivenClient:
     """kubeapi's client mode: one HTTP/2 connection (x/net/http2), requests
     sent one at a time, each answered before send() returns."""
@@ -423,6 +455,26 @@ class Check:
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed")
         sys.exit(1 if self.failed else 0)
+
+
+@contextlib.contextmanager
+def harness(*cgroups):
+    """A test's checks, processes and test cgroups: on the way out every
+    process is stopped by its pid and the cgroups removed; then the verdict
+    (the exit status) unless the test raised."""
+    chk, procs, cg = Check(), Procs(), Cgroups(*cgroups)
+    try:
+        yield chk, procs, cg
+    finally:
+        procs.stop_all()
+        cg.remove()
+    chk.finish()
+
+
+def check_promtool(chk, text):
+    """promtool's own check of an exposition."""
+    r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+    chk.true("promtool check metrics passes", r.returncode == 0, r.stdout + r.stderr)
 
 
 @contextlib.contextmanager

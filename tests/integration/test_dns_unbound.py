@@ -16,8 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (Agent, Cgroups, Check, Procs, ROOT, require, require_root,  # noqa: E402
-                   tmpdir, value)
+from ralib import (Agent, Cgroups, Check, Procs, ROOT, require, require_root, tmpdir, value)  # noqa: E402
 from dnsfix import (Netns, build_goresolve, run_dnsperf, start_unbound,  # noqa: E402
                     write_queryfile)
 

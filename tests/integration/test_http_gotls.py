@@ -34,7 +34,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (ROOT, Agent, Cgroups, Check, Procs, gotls_fixture, make_cert, require,  # noqa: E402
+from ralib import (Agent, ROOT, check_promtool, gotls_fixture, harness, make_cert, require,  # noqa: E402
                    require_root, tmpdir, value, wait_port)
 
 PORT, ES_PORT, PORT3, AGENT_PORT = 18450, 18451, 18452, 19480
@@ -124,8 +124,7 @@ def main():
     require_root()
     require("hey", "openssl")
     static = gotls_fixture()
-    chk, procs, cg = Check(), Procs(), Cgroups("srv", "es", "w", "a", "b", "k")
-    try:
+    with harness("srv", "es", "w", "a", "b", "k") as (chk, procs, cg):
         with tmpdir() as d:
             key, crt = make_cert(d)
             url = f"https://127.0.0.1:{PORT}"
@@ -244,9 +243,7 @@ def main():
                 check_client(chk, s, name, dict(role="client", cgroup=cg.label("k"), comm=name[:15],
                                                 port=PORT), reqs, len(cl), sum(r for r, _ in cl))
 
-            r = subprocess.run(["promtool", "check", "metrics"], input=agent.text(), capture_output=True,
-                               text=True)
-            chk.true("promtool check metrics passes", r.returncode == 0, r.stdout + r.stderr)
+            check_promtool(chk, agent.text())
 
             print("selection by listening port (--tls-port):")
             log_text = probed()
@@ -280,10 +277,6 @@ def main():
                 print("agent log:\n" + log_text[-4000:] + "\nselecting agent log:\n" + sel_probed()[-2000:])
                 print("\n".join(l for l in sel.text().splitlines()
                                 if l.startswith(("reqacct_map", "reqacct_go", "reqacct_tls"))))
-    finally:
-        procs.stop_all()
-        cg.remove()
-    chk.finish()
 
 
 if __name__ == "__main__":

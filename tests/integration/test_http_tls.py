@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (Agent, Cgroups, Check, Procs, access_log_full, require, require_root,  # noqa: E402
+from ralib import (Agent, access_log_full, check_promtool, harness, require, require_root,  # noqa: E402
                    start_nginx, tmpdir, value, www_files)
 
 PORT, AGENT_PORT = 18443, 19476
@@ -28,8 +28,7 @@ LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 def main():
     require_root()
     require("nginx", "curl", "openssl", "promtool")
-    chk, procs, cg = Check(), Procs(), Cgroups("srv", "a", "b", "c")
-    try:
+    with harness("srv", "a", "b", "c") as (chk, procs, cg):
         with tmpdir() as d:
             www_files(d, small=1000, big=200000)
             with open(os.path.join(d, "body"), "wb") as f:
@@ -105,9 +104,7 @@ def main():
                          plain_req < tcp_sent < plain_req + 8192 * 4, f"({plain_req} vs {tcp_sent})")
             chk.eq("no TLS call without a connection", value(s, "reqacct_tls_unattributed_total"), 0)
             chk.true("a libssl is probed", value(s, "reqacct_tls_libraries_probed") >= 1)
-            r = subprocess.run(["promtool", "check", "metrics"], input=agent.text(), capture_output=True,
-                               text=True)
-            chk.true("promtool check metrics passes", r.returncode == 0, r.stdout + r.stderr)
+            check_promtool(chk, agent.text())
 
             print("OpenSSL probed in selected processes only (--tls-comm nginx):")
             procs.stop(agent.p)
@@ -120,10 +117,6 @@ def main():
             chk.eq("curl's is not (not selected)", value(s, "reqacct_http_requests_total", role="client"), 0)
             chk.eq("its TCP bytes still are", value(s, "reqacct_tcp_connections_total", role="client",
                                                     cgroup=cg.label("a")), 1)
-    finally:
-        procs.stop_all()
-        cg.remove()
-    chk.finish()
 
 
 if __name__ == "__main__":

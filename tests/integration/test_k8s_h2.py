@@ -10,7 +10,6 @@ kubectl (get, get -w, apply, delete). Per client, the counts per verb,
 resource, scope and code, and the response bytes, equal the server's log
 (the client is told by its cgroup in the metrics, by its User-Agent in the
 log). The same again with net/http's own HTTP/2 server."""
-import collections
 import glob
 import os
 import shutil
@@ -19,8 +18,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (Agent, Cgroups, Check, DrivenClient, KubeLog, Procs, k8s_info,  # noqa: E402
-                   kubeapi_fixture, make_cert, require, require_root, tmpdir, value, wait_port)
+from ralib import (Agent, DrivenClient, KubeLog, check_promtool, harness, k8s_expected,  # noqa: E402
+                   k8s_info, k8s_rows, kubeapi_fixture, make_cert, require, require_root, tmpdir, value,
+                   wait_port)
 
 PORT, AGENT_PORT = 18470, 19500
 KUBECTLS = sorted(glob.glob("/usr/lib/google-cloud-sdk/bin/kubectl.1.*"),
@@ -44,32 +44,11 @@ EARLY = [("GET", "/api/v1/pods", None),
          ("DELETE", "/api/v1/namespaces/ns-4/pods", None),
          ("GET", "/api/v1/namespaces/ns-5/pods?watch=true&timeoutSeconds=1", None),
          ("GET", "/readyz", None)]
-LABELS = ("verb", "group", "version", "resource", "subresource", "scope")
-
-
-def from_metrics(s, **who):
-    """{(labels..., code): (requests, response bytes)} of the server's rows of who."""
-    out = collections.defaultdict(lambda: [0, 0])
-    for name, l, v in s:
-        if not all(l.get(k) == x for k, x in who.items()):
-            continue
-        if name == "reqacct_k8s_requests_total":
-            out[tuple(l[k] for k in LABELS) + (l["code"],)][0] += v
-        elif name == "reqacct_k8s_response_bytes_total":
-            out[tuple(l[k] for k in LABELS) + (l["code"],)][1] += v
-        elif name == "reqacct_k8s_nonresource_requests_total":
-            out[(l["verb"], l["path"], l["code"])][0] += v
-    return {k: tuple(v) for k, v in out.items()}
 
 
 def from_log(entries, product):
-    out = collections.defaultdict(lambda: [0, 0])
-    for ua, method, code, size, uri in entries:
-        if ua.split("/")[0] == product:
-            e = out[k8s_info(method, uri) + (str(code),)]
-            e[0] += 1
-            e[1] += size if len(k8s_info(method, uri)) > 2 else 0
-    return {k: tuple(v) for k, v in out.items()}
+    """The expected rows of the client whose user agent is product."""
+    return k8s_expected([(m, code, size, uri) for ua, m, code, size, uri in entries if ua.split("/")[0] == product])
 
 
 def kubectl_version(s, k):
@@ -158,7 +137,7 @@ def run(chk, procs, cg, kubeapi, d, copy):
     s = agent.samples()
     for product, c in clients.items():
         want = from_log(entries, product)
-        got = from_metrics(s, role="server", client_cgroup=cg.label(c))
+        got = k8s_rows(s, role="server", client_cgroup=cg.label(c))
         chk.true(f"{c}: requests per verb, resource and code, and response bytes, equal the log "
                  f"({sum(v[0] for v in want.values())} requests, {sum(v[1] for v in want.values())} bytes)",
                  want and got == want, f"\n    log:     {sorted(want.items())}\n    metrics: {sorted(got.items())}")
@@ -179,8 +158,7 @@ def run(chk, procs, cg, kubeapi, d, copy):
     chk.eq("no stream left open", value(s, "reqacct_map_entries", map="ra_h2_streams"), 0)
     chk.eq("no watch open", value(s, "reqacct_k8s_watches"), 0)
     chk.eq("no socket missed", value(s, "reqacct_h2_no_socket_total"), 0)
-    r = subprocess.run(["promtool", "check", "metrics"], input=agent.text(), capture_output=True, text=True)
-    chk.true("promtool check metrics passes", r.returncode == 0, r.stdout + r.stderr)
+    check_promtool(chk, agent.text())
     procs.stop(agent.p)
     procs.stop(server)
 
@@ -189,16 +167,10 @@ def main():
     require_root()
     require("hey", "curl", "promtool")
     kubeapi = kubeapi_fixture()
-    chk, procs = Check(), Procs()
-    cg = Cgroups("srv", "early", "watcher", "hey", "curl", "kubectl")
-    try:
+    with harness("srv", "early", "watcher", "hey", "curl", "kubectl") as (chk, procs, cg):
         for copy in ("golang.org/x/net/http2", "net/http"):
             with tmpdir() as d:
                 run(chk, procs, cg, kubeapi, d, copy)
-    finally:
-        procs.stop_all()
-        cg.remove()
-    chk.finish()
 
 
 if __name__ == "__main__":

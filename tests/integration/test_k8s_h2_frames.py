@@ -11,7 +11,6 @@ plaintext's size is known: OpenSSL both ways, and what a Go client writes.
 2. nginx serving HTTP/2 over OpenSSL, files at Kubernetes paths, and curl
    --http2 clients: both sides, server and client, equal nginx's log
    ($status, $body_bytes_sent)."""
-import collections
 import os
 import shutil
 import subprocess
@@ -19,35 +18,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (Agent, Cgroups, Check, KubeLog, Procs, k8s_info, kubeapi_fixture,  # noqa: E402
-                   make_cert, require, require_root, start_nginx, tmpdir, value, wait_port)
+from ralib import (Agent, KubeLog, harness, k8s_expected, k8s_rows, kubeapi_fixture, make_cert,  # noqa: E402
+                   require, require_root, start_nginx, tmpdir, value, wait_port)
 
 PORT, NGINX_PORT, AGENT_PORT = 18490, 18491, 19520
-LABELS = ("verb", "group", "version", "resource", "subresource", "scope")
-
-
-def rows(s, **who):
-    """{(labels..., code): [requests, response bytes]} of the rows of who."""
-    out = collections.defaultdict(lambda: [0, 0])
-    for name, l, v in s:
-        if not all(l.get(k) == x for k, x in who.items()):
-            continue
-        if name in ("reqacct_k8s_requests_total", "reqacct_k8s_response_bytes_total"):
-            out[tuple(l[k] for k in LABELS) + (l["code"],)][name.endswith("bytes_total")] += v
-        elif name == "reqacct_k8s_nonresource_requests_total":
-            out[(l["verb"], l["path"], l["code"])][0] += v
-    return {k: tuple(v) for k, v in out.items()}
-
-
-def expect(reqs, code=None, sizes=True):
-    """The same from (method, status, bytes, uri) of a server's log."""
-    out = collections.defaultdict(lambda: [0, 0])
-    for method, status, size, uri in reqs:
-        info = k8s_info(method, uri)
-        e = out[info + (code or str(status),)]
-        e[0] += 1
-        e[1] += size if sizes and len(info) > 2 else 0
-    return {k: tuple(v) for k, v in out.items()}
 
 
 def compare(chk, what, got, want):
@@ -90,12 +64,12 @@ def go_server(chk, procs, cg, d):
     s = agent.samples()
     for product, c, comm in [("curl", "curl", "curl"), ("hey", "hey", "hey")]:
         reqs = [(m, code, size, uri) for ua, m, code, size, uri in entries if ua.split("/")[0] == product]
-        got = rows(s, role="client", cgroup=cg.label(c), comm=comm)
+        got = k8s_rows(s, role="client", cgroup=cg.label(c), comm=comm)
         if product == "hey":	# a Go client: what it reads is not seen
             got = {k: v for k, v in got.items() if len(k) > 3}
-            compare(chk, "hey -h2 (Go client)", got, expect(reqs, code="unknown", sizes=False))
+            compare(chk, "hey -h2 (Go client)", got, k8s_expected(reqs, code="unknown", sizes=False))
         else:
-            compare(chk, "curl --http2 (OpenSSL client)", got, expect(reqs))
+            compare(chk, "curl --http2 (OpenSSL client)", got, k8s_expected(reqs))
     chk.eq("no frames given up", value(s, "reqacct_h2_frame_drops_total"), 0)
     procs.stop(agent.p)
 
@@ -123,9 +97,9 @@ def nginx_server(chk, procs, cg, d):
                 if proto == "HTTP/2.0"]
     chk.eq("nginx logged the requests over HTTP/2", len(reqs), 12)
     s = agent.samples()
-    want = expect(reqs)
-    compare(chk, "nginx (OpenSSL server)", rows(s, role="server", comm="nginx"), want)
-    compare(chk, "curl (OpenSSL client)", rows(s, role="client", cgroup=cg.label("curl"), comm="curl"), want)
+    want = k8s_expected(reqs)
+    compare(chk, "nginx (OpenSSL server)", k8s_rows(s, role="server", comm="nginx"), want)
+    compare(chk, "curl (OpenSSL client)", k8s_rows(s, role="client", cgroup=cg.label("curl"), comm="curl"), want)
     chk.eq("no frames given up", value(s, "reqacct_h2_frame_drops_total"), 0)
     procs.stop(agent.p)
 
@@ -133,17 +107,11 @@ def nginx_server(chk, procs, cg, d):
 def main():
     require_root()
     require("hey", "curl", "nginx")
-    chk, procs = Check(), Procs()
-    cg = Cgroups("srv", "nginx", "curl", "hey")
-    try:
+    with harness("srv", "nginx", "curl", "hey") as (chk, procs, cg):
         with tmpdir() as d:
             go_server(chk, procs, cg, d)
         with tmpdir() as d:
             nginx_server(chk, procs, cg, d)
-    finally:
-        procs.stop_all()
-        cg.remove()
-    chk.finish()
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (Agent, Cgroups, Check, DrivenClient, KubeLog, Procs, kubeapi_fixture,  # noqa: E402
-                   make_cert, require_root, tmpdir, value, wait_port)
+from ralib import (Agent, DrivenClient, KubeLog, harness, kubeapi_fixture, make_cert,  # noqa: E402
+                   require_root, tmpdir, value, wait_port)
 
 PORT, AGENT_PORT = 18480, 19510
 KUBELETS, DAEMONS, TOP, WINDOW_S = 6, 4, 4, 2
@@ -55,9 +55,7 @@ def run(procs, chk, clients, stop):
 def main():
     require_root()
     kubeapi = kubeapi_fixture()
-    chk, procs = Check(), Procs()
-    cg = Cgroups("srv", *[f"kubelet-{i}" for i in range(KUBELETS)], *[f"ds-{i}" for i in range(DAEMONS)])
-    try:
+    with harness("srv", *[f"kubelet-{i}" for i in range(KUBELETS)], *[f"ds-{i}" for i in range(DAEMONS)]) as (chk, procs, cg):
         with tmpdir() as d:
             key, crt = make_cert(d)
             url = f"https://127.0.0.1:{PORT}"
@@ -126,10 +124,6 @@ def main():
                      len(top) == 2 and all(c.startswith("ds-") for c in top), str(clients.most_common()))
             if chk.failed:
                 print("\n".join(l for l in agent.text().splitlines() if l.startswith("reqacct_k8s_re") and "_bucket" not in l))
-    finally:
-        procs.stop_all()
-        cg.remove()
-    chk.finish()
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (Agent, Cgroups, Check, Procs, gotls_fixture, make_cert, require, require_root,  # noqa: E402
-                   tmpdir, value, wait_port)
+from ralib import (Agent, check_promtool, gotls_fixture, harness, make_cert, require,  # noqa: E402
+                   require_root, tmpdir, value, wait_port)
 
 PORT, AGENT_PORT = 18460, 19490
 KUBECTL = (sorted(glob.glob("/usr/lib/google-cloud-sdk/bin/kubectl.1.*")) or [None])[-1]
@@ -111,8 +111,7 @@ def main():
     require_root()
     require("hey", "curl", "openssl", "promtool")
     static = gotls_fixture()
-    chk, procs, cg = Check(), Procs(), Cgroups("srv", "informer", "ctrl", "curl", "kubectl")
-    try:
+    with harness("srv", "informer", "ctrl", "curl", "kubectl") as (chk, procs, cg):
         with tmpdir() as d:
             key, crt = make_cert(d)
             url = f"https://127.0.0.1:{PORT}"
@@ -189,15 +188,9 @@ def main():
             chk.eq("every target resolved", value(s, "reqacct_k8s_unresolved_requests_total"), 0)
             chk.eq("no request event lost", value(s, "reqacct_map_update_failures_total",
                                                   map="ra_http_events"), 0)
-            r = subprocess.run(["promtool", "check", "metrics"], input=agent.text(), capture_output=True,
-                               text=True)
-            chk.true("promtool check metrics passes", r.returncode == 0, r.stdout + r.stderr)
+            check_promtool(chk, agent.text())
             if chk.failed:
                 print("\n".join(l for l in agent.text().splitlines() if l.startswith("reqacct_k8s")))
-    finally:
-        procs.stop_all()
-        cg.remove()
-    chk.finish()
 
 
 if __name__ == "__main__":

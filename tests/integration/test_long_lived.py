@@ -12,8 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (Agent, Cgroups, Check, Procs, access_log, programs_left,  # noqa: E402
-                   require, require_root, start_nginx, tmpdir, value, www_files)
+from ralib import (Agent, access_log, harness, programs_left, require, require_root,  # noqa: E402
+                   start_nginx, tmpdir, value, www_files)
 
 PORT, AGENT_PORT = 18082, 19466
 BEFORE, AFTER = 2, 3	# requests before the agent starts, and after
@@ -42,8 +42,7 @@ for line in sys.stdin:
 def main():
     require_root()
     require("nginx", "bpftool")
-    chk, procs, cg = Check(), Procs(), Cgroups("srv", "cli")
-    try:
+    with harness("srv", "cli") as (chk, procs, cg):
         with tmpdir() as d:
             www_files(d, f=7777)
             start_nginx(procs, d, PORT, cg.path("srv"), keepalive=600)
@@ -88,10 +87,6 @@ def main():
             chk.eq("SIGTERM: exit status 0", agent.p.wait(timeout=10), 0)
             left = programs_left()
             chk.true("SIGTERM: nothing left attached", not left, f"left: {left}")
-    finally:
-        procs.stop_all()
-        cg.remove()
-    chk.finish()
 
 
 if __name__ == "__main__":

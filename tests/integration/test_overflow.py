@@ -9,8 +9,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (Agent, Cgroups, Check, Procs, access_log, require, require_root,  # noqa: E402
-                   start_nginx, tmpdir, value, www_files)
+from ralib import (Agent, access_log, harness, require, require_root, start_nginx, tmpdir,  # noqa: E402
+                   value, www_files)
 
 PORT, AGENT_PORT = 18081, 19465
 MAX_FLOWS = 2
@@ -20,8 +20,7 @@ CLIENTS = [f"127.0.0.{i}" for i in range(1, 7)]
 def main():
     require_root()
     require("nginx", "curl")
-    chk, procs, cg = Check(), Procs(), Cgroups("srv", "cli")
-    try:
+    with harness("srv", "cli") as (chk, procs, cg):
         with tmpdir() as d:
             www_files(d, f=3000)
             agent = Agent(procs, ["--port", str(PORT), "--max-flows", str(MAX_FLOWS)], AGENT_PORT,
@@ -47,10 +46,6 @@ def main():
             chk.eq("client received, all series", value(s, "reqacct_tcp_bytes_total", role="client", direction="received"), resp)
             chk.eq("server connections, all series", value(s, "reqacct_tcp_connections_total", role="server"), len(log))
             chk.eq("client connections closed, all series", value(s, "reqacct_tcp_connections_closed_total", role="client"), len(log))
-    finally:
-        procs.stop_all()
-        cg.remove()
-    chk.finish()
 
 
 if __name__ == "__main__":

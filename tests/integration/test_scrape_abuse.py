@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import Agent, Cgroups, Check, Procs, http_get, require_root, tmpdir  # noqa: E402
+from ralib import Agent, harness, require_root, tmpdir  # noqa: E402
 
 AGENT_PORT = 19467
 RSS_LIMIT = 64 << 20
@@ -50,8 +50,7 @@ def rss(pid):
 
 def main():
     require_root()
-    chk, procs, cg = Check(), Procs(), Cgroups()
-    try:
+    with harness() as (chk, procs, cg):
         with tmpdir() as d:
             agent = Agent(procs, ["--port", "18083"], AGENT_PORT, os.path.join(d, "agent.log"), cg.base)
             chk.true("a plain scrape works", scrape_ok())
@@ -84,10 +83,6 @@ def main():
                 time.sleep(0.1)
             chk.true("the slow clients' address is served again once they leave", ok)
             chk.true("the agent is still running", agent.p.poll() is None)
-    finally:
-        procs.stop_all()
-        cg.remove()
-    chk.finish()
 
 
 if __name__ == "__main__":

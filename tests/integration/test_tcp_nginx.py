@@ -18,9 +18,9 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (Agent, Cgroups, Check, Procs, access_log, bpf_prog_names, http_get, programs_left,  # noqa: E402
-                   parse_metrics, require, require_root, start_nginx, tmpdir, value, wait_port,
-                   www_files)
+from ralib import (Agent, Cgroups, Check, Procs, access_log, bpf_prog_names, http_get,  # noqa: E402
+                   parse_metrics, programs_left, require, require_root, start_nginx, tmpdir, value,
+                   wait_port, www_files)
 
 PLAIN, TLS = 18080, 18443
 AGENT_PORT, PROM_PORT = 19464, 19090

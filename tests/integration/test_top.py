@@ -18,8 +18,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ralib import (REQACCT, Agent, Cgroups, Check, DrivenClient, Procs, kubeapi_fixture, make_cert,  # noqa: E402
-                   require, require_root, tmpdir, wait_port)
+from ralib import (Agent, Cgroups, Check, DrivenClient, Procs, REQACCT, kubeapi_fixture,  # noqa: E402
+                   make_cert, require, require_root, tmpdir, wait_port)
 
 PORT, AGENT_PORT = 18500, 19530
 TMUX = ["tmux", "-L", f"reqacct-test-{os.getpid()}"]
