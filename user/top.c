@@ -8,7 +8,8 @@
  *   1 apiserver  clients of the servers on k8s_ports: requests/s, response
  *                bytes/s, server time/s, watches open
  *   2 dns        DNS clients: queries/s, NXDOMAIN share, latency, timeouts/s
- *   3 tcp        connections and bytes per process and cgroup
+ *   3 names      DNS query names: queries/s per name (the agent's top names)
+ *   4 tcp        connections and bytes per process and cgroup
  *
  * Sort by any column, filter by text, group by any dimension, drill into a
  * row; the spike explanation (explain.c) names the dimension values that
@@ -95,6 +96,9 @@ static const struct view views[] = {
 	      .fmt = F_MS },
 	    { "TIMEOUTS/s", { "reqacct_dns_timeouts_total", NULL, NULL, RATE }, .fmt = F_RATE } },
 	  4 },
+	{ "names", "client", { "name", "cgroup", "comm", "peer" }, 4, { 0 }, 1,
+	  { { "QUERIES/s", { "reqacct_dns_name_queries_total", NULL, NULL, RATE }, .fmt = F_RATE } },
+	  1 },
 	{ "tcp", NULL, { "cgroup", "comm", "role", "port", "peer" }, 5, { 0, 1 }, 2,
 	  { { "SENT B/s", { "reqacct_tcp_bytes_total", "direction", "sent", RATE }, .fmt = F_BYTES },
 	    { "RECV B/s", { "reqacct_tcp_bytes_total", "direction", "received", RATE },
@@ -785,7 +789,7 @@ static void print_text(const struct top *t, FILE *f)
 static const char *const help_lines[] = {
 	"reqacct top: keys",
 	"",
-	"  1 2 3        views: apiserver clients, DNS clients, TCP per process",
+	"  1 2 3 4      views: apiserver clients, DNS clients, DNS names, TCP per process",
 	"  < >  s       sort by the column to the left / right / next",
 	"  r            reverse the sort",
 	"  /            filter: rows whose group values contain the text (empty: none)",
@@ -818,7 +822,7 @@ static void draw(struct top *t, bool help)
 		return;
 	}
 	gw = group_width(t, cols);
-	snprintf(buf, sizeof(buf), "reqacct top - %s (1 apiserver 2 dns 3 tcp)  %s  every %gs%s%s",
+	snprintf(buf, sizeof(buf), "reqacct top - %s (1 apiserver 2 dns 3 names 4 tcp)  %s  every %gs%s%s",
 		 v->name, t->url, t->interval, t->filter[0] ? "  filter: " : "", t->filter);
 	attron(A_BOLD);
 	mvaddnstr(y++, 0, buf, cols);
@@ -882,7 +886,7 @@ static void draw(struct top *t, bool help)
 		}
 	}
 	mvaddnstr(rows - 1, 0, t->status[0] ? t->status :
-		  "?:help q:quit 1-3:view </>:sort /:filter g:group Enter:drill e:explain", cols);
+		  "?:help q:quit 1-4:view </>:sort /:filter g:group Enter:drill e:explain", cols);
 	refresh();
 }
 
@@ -1002,6 +1006,7 @@ static bool key(struct top *t, int ch, bool *help)
 	case '1':
 	case '2':
 	case '3':
+	case '4':
 		set_view(t, ch - '1');
 		build_rows(t);
 		break;
@@ -1208,7 +1213,8 @@ static void usage(FILE *f)
 		"                        numeric address: no name lookups)\n"
 		"  -S, --standalone      start an agent of our own (root; AGENT OPTIONS after --)\n"
 		"  -d, --interval S      seconds between reads (default 1)\n"
-		"  -v, --view NAME       apiserver, dns or tcp (default apiserver)\n"
+		"  -v, --view NAME       apiserver, dns, names (DNS query names) or tcp\n"
+		"                        (default apiserver)\n"
 		"  -g, --group DIMS      group by these dimensions (comma-separated)\n"
 		"  -f, --filter TEXT     rows whose group values contain TEXT\n"
 		"  -s, --sort N          sort by column N (1-based)\n"
@@ -1259,7 +1265,8 @@ int do_top(int argc, char **argv)
 				if (!strcmp(optarg, views[i].name))
 					rc = i;
 			if (rc < 0) {
-				fprintf(stderr, "reqacct top: --view %s: apiserver, dns or tcp\n", optarg);
+				fprintf(stderr, "reqacct top: --view %s: apiserver, dns, names or tcp\n",
+					optarg);
 				return 2;
 			}
 			set_view(&t, rc);
