@@ -23,6 +23,7 @@
 #include "cgroup_names.h"
 #include "http.h"
 #include "log.h"
+#include "netns.h"
 #include "reqacct.skel.h"
 
 #define CGROUP_RESCAN_MS 1000	/* at most one cgroupfs walk per second on misses */
@@ -73,6 +74,8 @@ static void usage(FILE *f)
 		"                          peer=\"other\")\n"
 		"      --k8s-top-window-s N the window they are ranked over (default 60)\n"
 		"      --h2-stream-max-age-s N forget HTTP/2 streams open longer (default 7200)\n"
+		"      --netns-scan-s N    read the addresses of this node's network namespaces\n"
+		"                          (pods) every N s (default 30; 0: never)\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -108,6 +111,7 @@ static const struct option opts[] = {
 	{ "k8s-top-clients", required_argument, NULL, 'U' },
 	{ "k8s-top-window-s", required_argument, NULL, 'W' },
 	{ "h2-stream-max-age-s", required_argument, NULL, 'A' },
+	{ "netns-scan-s", required_argument, NULL, 'E' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -384,7 +388,8 @@ static int setup(struct agent *a)
 	a->k8s = k8s__new(a->cfg.k8s_max_series, a->cfg.k8s_top_clients,
 			  a->cfg.k8s_top_window_s);
 	a->h2flow = h2flow__new();
-	if (!a->cgroups || !a->dns || !a->k8s || !a->h2flow)
+	a->netns = netns__new();
+	if (!a->cgroups || !a->dns || !a->k8s || !a->h2flow || !a->netns)
 		return -ENOMEM;
 	return 0;
 }
@@ -449,6 +454,8 @@ int do_agent(int argc, char **argv)
 		pr_warn("signalfd/epoll: %s\n", strerror(errno));
 		goto out;
 	}
+	if (a.cfg.netns_scan_s)
+		netns__scan(a.netns);
 	for (__u64 tick = 1, next = now_ms() + 1000;;) {
 		struct epoll_event ev[2];
 		__s64 wait = (__s64)(next - now_ms());
@@ -477,6 +484,8 @@ int do_agent(int argc, char **argv)
 			dns__sweep(&a);
 		if (a.cfg.tls && a.cfg.tls_rescan_s && tick % a.cfg.tls_rescan_s == 0)
 			tls__rescan(&a);
+		if (a.cfg.netns_scan_s && tick % a.cfg.netns_scan_s == 0)
+			netns__scan(a.netns);
 		if (a.cfg.tls && tick % (a.cfg.h2_stream_max_age_s < H2_SWEEP_S ?
 					 a.cfg.h2_stream_max_age_s : H2_SWEEP_S) == 0)
 			k8s__sweep(&a);
@@ -494,6 +503,7 @@ out:
 	dns__free(a.dns);
 	k8s__free(a.k8s);
 	h2flow__free(a.h2flow);
+	netns__free(a.netns);
 	tls__free(a.tls);
 	return rc ? 1 : 0;
 }

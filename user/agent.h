@@ -26,6 +26,7 @@ struct agent {
 	struct tls_state *tls;		/* probed TLS libraries, programs, links (tls.c) */
 	struct k8s_state *k8s;		/* Kubernetes API requests by verb, resource (k8s.c) */
 	struct h2flow_state *h2flow;	/* HTTP/2 decoded from frames (h2flow.c) */
+	struct netns_state *netns;	/* addresses of this node's namespaces (netns.c) */
 };
 
 int do_agent(int argc, char **argv);

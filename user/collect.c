@@ -19,6 +19,7 @@
 #include "cgroup_names.h"
 #include "log.h"
 #include "prom.h"
+#include "netns.h"
 #include "reqacct.skel.h"
 
 
@@ -451,6 +452,7 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 		k8s__collect(a, b);
 		h2flow__collect(a, b);
 	}
+	netns__collect(a->netns, b);
 	self_families(a, b, nflows, n - nflows, &e);
 	free(f);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

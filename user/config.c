@@ -35,6 +35,9 @@
  * by default): a stream open longer was refused or cut (k8s__sweep). */
 #define H2_STREAM_MAX_AGE_DEFAULT_S 7200
 #define H2_STREAM_MAX_AGE_MAX_S (30 * 86400)
+/* Pods come and go in seconds; a /proc walk every 30 s is cheap. */
+#define NETNS_SCAN_DEFAULT_S 30
+#define NETNS_SCAN_MAX_S 86400
 
 static const __u16 default_ports[] = { 443, 6443, 2379, 10250, 53 };
 static const char *const hook_names[] = {
@@ -73,6 +76,7 @@ void config__defaults(struct ra_config *c)
 	c->k8s_top_clients = K8S_TOP_CLIENTS_DEFAULT;
 	c->k8s_top_window_s = K8S_TOP_WINDOW_DEFAULT_S;
 	c->h2_stream_max_age_s = H2_STREAM_MAX_AGE_DEFAULT_S;
+	c->netns_scan_s = NETNS_SCAN_DEFAULT_S;
 }
 
 /* tls: "off", "on" (every library), or a list of "go" and "openssl". */
@@ -234,6 +238,7 @@ static const struct {
 	  K8S_TOP_WINDOW_MAX_S },
 	{ "h2_stream_max_age_s", offsetof(struct ra_config, h2_stream_max_age_s), 1,
 	  H2_STREAM_MAX_AGE_MAX_S },
+	{ "netns_scan_s", offsetof(struct ra_config, netns_scan_s), 0, NETNS_SCAN_MAX_S },
 };
 
 int config__set(struct ra_config *c, const char *key, const char *val, const char *src,

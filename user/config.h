@@ -52,6 +52,7 @@ struct ra_config {
 	__u32 k8s_top_clients;		/* clients of a server with rows of their own */
 	__u32 k8s_top_window_s;		/* over which their cost is compared */
 	__u32 h2_stream_max_age_s;	/* HTTP/2 streams open longer are forgotten */
+	__u32 netns_scan_s;		/* network namespace addresses read this often */
 };
 
 /* The TLS libraries whose plaintext is read (config key tls). */
