@@ -49,7 +49,7 @@ endif
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the user-space parsers.
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SRCS := user/config.c user/prom.c user/cgroup_names.c user/resolv.c user/elfbin.c \
-	user/kreq.c user/hpack.c user/h2.c user/promparse.c user/netns.c
+	user/kreq.c user/hpack.c user/h2.c user/promparse.c user/netns.c user/podmeta.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -Ibpf
 FUZZ_SECONDS ?= 60

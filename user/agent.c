@@ -24,6 +24,7 @@
 #include "http.h"
 #include "log.h"
 #include "netns.h"
+#include "pods.h"
 #include "reqacct.skel.h"
 
 #define CGROUP_RESCAN_MS 1000	/* at most one cgroupfs walk per second on misses */
@@ -76,6 +77,8 @@ static void usage(FILE *f)
 		"      --h2-stream-max-age-s N forget HTTP/2 streams open longer (default 7200)\n"
 		"      --netns-scan-s N    read the addresses of this node's network namespaces\n"
 		"                          (pods) every N s (default 30; 0: never)\n"
+		"      --pod-logs-dir DIR  the kubelet's pod log directories, for pod names\n"
+		"                          (default /var/log/pods)\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -112,6 +115,7 @@ static const struct option opts[] = {
 	{ "k8s-top-window-s", required_argument, NULL, 'W' },
 	{ "h2-stream-max-age-s", required_argument, NULL, 'A' },
 	{ "netns-scan-s", required_argument, NULL, 'E' },
+	{ "pod-logs-dir", required_argument, NULL, 'Q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -389,7 +393,8 @@ static int setup(struct agent *a)
 			  a->cfg.k8s_top_window_s);
 	a->h2flow = h2flow__new();
 	a->netns = netns__new();
-	if (!a->cgroups || !a->dns || !a->k8s || !a->h2flow || !a->netns)
+	a->pods = pods__new(a->cfg.pod_logs_dir);
+	if (!a->cgroups || !a->dns || !a->k8s || !a->h2flow || !a->netns || !a->pods)
 		return -ENOMEM;
 	return 0;
 }
@@ -504,6 +509,7 @@ out:
 	k8s__free(a.k8s);
 	h2flow__free(a.h2flow);
 	netns__free(a.netns);
+	pods__free(a.pods);
 	tls__free(a.tls);
 	return rc ? 1 : 0;
 }

@@ -27,6 +27,7 @@ struct agent {
 	struct k8s_state *k8s;		/* Kubernetes API requests by verb, resource (k8s.c) */
 	struct h2flow_state *h2flow;	/* HTTP/2 decoded from frames (h2flow.c) */
 	struct netns_state *netns;	/* addresses of this node's namespaces (netns.c) */
+	struct pods_state *pods;	/* what the cgroups are (pods.c) */
 };
 
 int do_agent(int argc, char **argv);

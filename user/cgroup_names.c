@@ -250,6 +250,14 @@ const char *cgroup_names__get(struct cgroup_names *cn, __u64 id)
 	return e->path;
 }
 
+void cgroup_names__each_used(const struct cgroup_names *cn,
+			     void (*fn)(void *ctx, const char *path), void *ctx)
+{
+	for (size_t i = 0; i < cn->n; i++)
+		if (cn->e[i].used)
+			fn(ctx, cn->e[i].path);
+}
+
 size_t cgroup_names__size(const struct cgroup_names *cn)
 {
 	return cn->n;

@@ -29,6 +29,11 @@ void cgroup_names__free(struct cgroup_names *cn);
 /* The path of id relative to the root ("/", "/kubepods.slice/..."), or NULL. */
 const char *cgroup_names__get(struct cgroup_names *cn, __u64 id);
 
+/* fn for the path of every cgroup asked for since the last walk (the ones
+ * the metrics name). */
+void cgroup_names__each_used(const struct cgroup_names *cn,
+			     void (*fn)(void *ctx, const char *path), void *ctx);
+
 /* Number of names held, and of walks made (for self-metrics). */
 size_t cgroup_names__size(const struct cgroup_names *cn);
 __u64 cgroup_names__scans(const struct cgroup_names *cn);

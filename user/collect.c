@@ -20,6 +20,7 @@
 #include "log.h"
 #include "prom.h"
 #include "netns.h"
+#include "pods.h"
 #include "reqacct.skel.h"
 
 
@@ -453,6 +454,7 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 		h2flow__collect(a, b);
 	}
 	netns__collect(a->netns, b);
+	pods__collect(a, b);	/* last: the cgroups the families above named */
 	self_families(a, b, nflows, n - nflows, &e);
 	free(f);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -77,6 +77,7 @@ void config__defaults(struct ra_config *c)
 	c->k8s_top_window_s = K8S_TOP_WINDOW_DEFAULT_S;
 	c->h2_stream_max_age_s = H2_STREAM_MAX_AGE_DEFAULT_S;
 	c->netns_scan_s = NETNS_SCAN_DEFAULT_S;
+	strcpy(c->pod_logs_dir, "/var/log/pods");	/* the kubelet's (BuildPodLogsDirectory) */
 }
 
 /* tls: "off", "on" (every library), or a list of "go" and "openssl". */
@@ -298,8 +299,10 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 				      "%s: bad hook '%s' (want auto, tracepoint or sockops)", src,
 				      val);
 		c->hook = n;
-	} else if (!strcmp(key, "cgroup") || !strcmp(key, "cgroupfs")) {
-		char *dst = key[6] ? c->cgroupfs : c->cgroup;
+	} else if (!strcmp(key, "cgroup") || !strcmp(key, "cgroupfs") ||
+		   !strcmp(key, "pod_logs_dir")) {
+		char *dst = !strcmp(key, "pod_logs_dir") ? c->pod_logs_dir :
+			    key[6] ? c->cgroupfs : c->cgroup;
 
 		if (val[0] != '/' || strlen(val) >= CONFIG_PATH_MAX)
 			return errmsg(err, errlen, -EINVAL, "%s: %s must be an absolute path", src,

@@ -32,6 +32,7 @@ struct ra_config {
 	enum hook_mode hook;
 	char cgroup[CONFIG_PATH_MAX];	/* cgroup v2 dir for the sockops fallback; "" = root */
 	char cgroupfs[CONFIG_PATH_MAX];	/* cgroup v2 mount; "" = from /proc/self/mountinfo */
+	char pod_logs_dir[CONFIG_PATH_MAX];	/* the kubelet's pod log directories */
 	bool dns;			/* DNS accounting on (cgroup_skb programs) */
 	__u16 dns_ports[RA_MAX_DNS_PORTS];
 	__u32 ndns_ports;
