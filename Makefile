@@ -54,7 +54,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -Ibpf
 FUZZ_SECONDS ?= 60
 
-.PHONY: all clean test check check-root deps vmlinux run bench fmt fuzz fuzz-smoke
+.PHONY: all clean test check check-root check-deploy deps vmlinux run bench fmt fuzz fuzz-smoke
 all: $(OUTPUT)/reqacct
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -103,8 +103,12 @@ fuzz: $(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZ_TARGETS))
 fuzz-smoke:
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
+# The deployment files, offline: rules, scrape config, manifests, unit, dashboard.
+check-deploy:
+	$(Q)sh tests/deploy/check.sh
+
 # Every test: what CI runs (README "Quick start").
-check: test fuzz-smoke check-root
+check: test fuzz-smoke check-deploy check-root
 
 # Regenerate the pinned vmlinux.h on purpose from a kernel's BTF.
 vmlinux:

@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -331,11 +333,38 @@ static void tls_setup(struct agent *a)
 		s->rodata->ra_k8s_ports[i] = a->cfg.k8s_ports[i];
 }
 
+/*
+ * Run in the host's cgroup namespace. In a container on cgroup v2 the
+ * agent has its own (Kubernetes' default), where /proc/PID/cgroup names
+ * other processes' cgroups relative to the container's ("/../.."), so
+ * owners of old listeners and namespaces would not match the paths the
+ * cgroup ids resolve to under the host's cgroup2 mount. With hostPID,
+ * /proc/1/ns/cgroup is the host's; entering it needs CAP_SYS_ADMIN.
+ */
+static void host_cgroupns(void)
+{
+	struct stat self, init;
+	int fd;
+
+	if (stat("/proc/self/ns/cgroup", &self) || stat("/proc/1/ns/cgroup", &init) ||
+	    self.st_ino == init.st_ino)
+		return;
+	fd = open("/proc/1/ns/cgroup", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWCGROUP))
+		pr_warn("not in the host's cgroup namespace (%s): cgroups of processes older "
+			"than the agent may not be named\n", strerror(errno));
+	else
+		pr_info("entered the host's cgroup namespace\n");
+	if (fd >= 0)
+		close(fd);
+}
+
 static int setup(struct agent *a)
 {
 	struct reqacct_bpf *s;
 	int err;
 
+	host_cgroupns();
 	if (!a->cfg.cgroupfs[0]) {
 		err = cgroup_names__find_mount("/proc/self/mountinfo", a->cfg.cgroupfs,
 					       sizeof(a->cfg.cgroupfs));
