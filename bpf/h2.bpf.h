@@ -256,7 +256,8 @@ static __always_inline void h2_close(struct pt_regs *ctx)
 		if (e->status)
 			http_latency(v, e->duration_ns);
 	}
-	if (k8s_port(e->flow.port) && bpf_ringbuf_output(&ra_http_events, e, sizeof(*e), 0))
+	if (k8s_port(e->flow.port) &&
+	    bpf_ringbuf_output(&ra_http_events, e, sizeof(*e), ring_flags(&ra_http_events)))
 		stat_inc(RA_STAT_HTTP_EVENTS_LOST);
 	bpf_map_delete_elem(&ra_h2_streams, &k);
 }

@@ -34,7 +34,8 @@ static __always_inline void h2_send(struct h2_walk *c, __u32 len, __u32 skip, __
 	r->kind = kind;
 	if (len > RA_H2_CHUNK_MAX)
 		return;
-	if (bpf_ringbuf_output(&ra_h2_frames, r, offsetof(struct ra_h2_chunk, data) + len, 0)) {
+	if (bpf_ringbuf_output(&ra_h2_frames, r, offsetof(struct ra_h2_chunk, data) + len,
+			       ring_flags(&ra_h2_frames))) {
 		stat_inc(RA_STAT_H2_FRAMES_LOST);
 		c->lost = true;
 	}
@@ -141,7 +142,8 @@ static __always_inline void h2_walk_close(const struct ra_http_conn *hc, __u64 s
 	r->len = r->skip = 0;
 	r->kind = RA_H2_CLOSE;
 	r->ns = bpf_ktime_get_ns();
-	if (bpf_ringbuf_output(&ra_h2_frames, r, offsetof(struct ra_h2_chunk, data), 0))
+	if (bpf_ringbuf_output(&ra_h2_frames, r, offsetof(struct ra_h2_chunk, data),
+			       ring_flags(&ra_h2_frames)))
 		stat_inc(RA_STAT_H2_FRAMES_LOST);
 }
 

@@ -43,6 +43,17 @@ static __always_inline void stat_inc(__u32 idx)
 
 /* The slot + 1 of port in a list of n ports set by the loader (0: an unused
  * entry), or 0 if it is not there. */
+/* Flags for a ring buffer record the loader needs soon but not at once:
+ * wake it only when the ring is a quarter full. It reads every ring each
+ * RA_RING_POLL_MS anyway (agent.c), and a wakeup per record costs the
+ * traced process microseconds per request (BENCHMARKS.md, HTTP/2). */
+static __always_inline __u64 ring_flags(void *ring)
+{
+	return bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >
+			       bpf_ringbuf_query(ring, BPF_RB_RING_SIZE) / 4 ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline __u32 port_in(const volatile __u16 *ports, int n, __u16 port)
 {
 	for (int i = 0; i < n; i++)

@@ -213,7 +213,7 @@ static __always_inline void http_event(const struct ra_http_conn *hc, __u64 sk, 
 	e->target_len = hc->target_len[0];
 	__builtin_memcpy(e->target, hc->target[0], sizeof(e->target));
 	__builtin_memset(e->ua, 0, sizeof(e->ua));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ring_flags(&ra_http_events));
 }
 
 /* Count the current request of hc, with the response bytes so far. */

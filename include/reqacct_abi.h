@@ -132,6 +132,8 @@ _Static_assert(sizeof(struct ra_listener_key) == 8, "ra_listener_key ABI");
 #ifndef RA_MAX_K8S_CLIENTS
 #define RA_MAX_K8S_CLIENTS 16384	/* ra_k8s_clients: local connections to k8s ports */
 #endif
+#define RA_RING_POLL_MS 100	/* the loader reads every ring this often (and when
+				 * one is a quarter full: ring_flags()) */
 #define RA_EXEC_RING_BYTES (64 * 1024)	/* ra_exec_events: 2730 events of 24 B */
 #ifndef RA_MAX_GO_CONNS
 #define RA_MAX_GO_CONNS 16384	/* ra_go_conns: Go crypto/tls connections */

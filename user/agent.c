@@ -493,7 +493,8 @@ int do_agent(int argc, char **argv)
 	for (__u64 tick = 1, next = now_ms() + 1000;;) {
 		struct epoll_event ev[2];
 		__s64 wait = (__s64)(next - now_ms());
-		int n = epoll_wait(ep, ev, 2, wait < 0 ? 0 : (int)wait);
+		int n = epoll_wait(ep, ev, 2, wait < 0 ? 0 : wait > RA_RING_POLL_MS ? RA_RING_POLL_MS :
+					      (int)wait);
 
 		if (n < 0 && errno != EINTR) {
 			rc = -errno;
@@ -510,6 +511,7 @@ int do_agent(int argc, char **argv)
 		}
 		if (sig > 0)
 			break;
+		tls__poll(&a);	/* records that did not wake us (ring_flags()) */
 		if (now_ms() < next)
 			continue;
 		next += 1000;

@@ -92,6 +92,7 @@ void tls__rescan(struct agent *a);
 /* Programs started (ra_exec): an fd to wait on (-1: none), and reading it. */
 int tls__exec_fd(struct agent *a);
 void tls__exec_events(struct agent *a);
+void tls__poll(struct agent *a);	/* read the ring buffers, every RA_RING_POLL_MS */
 void tls__free(struct tls_state *t);
 void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e);
 /* "GET", ..., "other": the name of an enum ra_http_method. */

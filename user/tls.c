@@ -592,6 +592,12 @@ void tls__exec_events(struct agent *a)
 	count(a->tls);
 }
 
+void tls__poll(struct agent *a)
+{
+	if (a->tls && a->tls->exec && ring_buffer__consume(a->tls->exec) < 0)
+		pr_warn("reading ring buffers: %s\n", strerror(errno));
+}
+
 void tls__free(struct tls_state *t)
 {
 	if (!t)
