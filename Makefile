@@ -54,7 +54,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -Ibpf
 FUZZ_SECONDS ?= 60
 
-.PHONY: all clean test check check-root check-deploy deps vmlinux run bench fmt fuzz fuzz-smoke
+.PHONY: all clean test check check-root check-deploy check-asan check-valgrind deps vmlinux run bench fmt fuzz fuzz-smoke
 all: $(OUTPUT)/reqacct
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -103,12 +103,23 @@ fuzz: $(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZ_TARGETS))
 fuzz-smoke:
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
+# The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (a
+# build of their own in $(OUTPUT)/asan), and under valgrind's memcheck.
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+check-asan:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan EXTRA_CFLAGS="$(SANITIZE)" \
+		EXTRA_LDLIBS="$(SANITIZE)" test
+
+check-valgrind: $(UNIT_TESTS)
+	$(Q)UNIT_WRAPPER="valgrind -q --error-exitcode=1 --leak-check=full \
+		--errors-for-leak-kinds=definite" tests/run-unit.sh $(UNIT_TESTS)
+
 # The deployment files, offline: rules, scrape config, manifests, unit, dashboard.
 check-deploy:
 	$(Q)sh tests/deploy/check.sh
 
 # Every test: what CI runs (README "Quick start").
-check: test fuzz-smoke check-deploy check-root
+check: test check-asan check-valgrind fuzz-smoke check-deploy check-root
 
 # Regenerate the pinned vmlinux.h on purpose from a kernel's BTF.
 vmlinux:

@@ -49,6 +49,7 @@
 #define HISTORY 30
 #define LAG 8
 #define BASELINE_MIN 3		/* refreshes of baseline before explaining */
+#define EXPLAIN_DIMS 4		/* dimensions an explanation names at most */
 #define DEFAULT_URL "http://127.0.0.1:9464/metrics"
 
 enum agg { RATE, VALUE };
@@ -635,6 +636,9 @@ static void explain_step(struct top *t)
 		n++;
 	}
 	p = explain__defaults();
+	/* Who, what and on which resource: a spike's client, user agent, verb
+	 * and resource can all localise it (the paper's 3 would drop one). */
+	p.max_dims = EXPLAIN_DIMS;
 	if (n && t->leaves[0].nhist >= LAG + BASELINE_MIN) {
 		rc = explain__run(el, n, v->ndims, &p, &res);
 		if (!rc) {

@@ -93,7 +93,8 @@ struct buf {
 static void put(struct buf *w, const void *p, size_t n)
 {
 	assert_true(w->n + n <= sizeof(w->b));
-	memcpy(w->b + w->n, p, n);
+	if (n)	/* an empty payload may be NULL, which memcpy may not be given */
+		memcpy(w->b + w->n, p, n);
 	w->n += n;
 }
 
