@@ -81,6 +81,8 @@ static void usage(FILE *f)
 		"                          (pods) every N s (default 30; 0: never)\n"
 		"      --pod-logs-dir DIR  the kubelet's pod log directories, for pod names\n"
 		"                          (default /var/log/pods)\n"
+		"      --snapshot-file PATH write the metrics to PATH every --snapshot-s N\n"
+		"                          seconds (default 60), for a post-mortem\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -118,6 +120,8 @@ static const struct option opts[] = {
 	{ "h2-stream-max-age-s", required_argument, NULL, 'A' },
 	{ "netns-scan-s", required_argument, NULL, 'E' },
 	{ "pod-logs-dir", required_argument, NULL, 'Q' },
+	{ "snapshot-file", required_argument, NULL, 'Z' },
+	{ "snapshot-s", required_argument, NULL, 'V' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -448,7 +452,8 @@ int do_agent(int argc, char **argv)
 	struct agent a = {};
 	struct http_server *http = NULL;
 	char err[CONFIG_ERR_MAX];
-	int rc, sig = 0, sfd = -1, ep = -1;
+	int rc, snap_rc, sig = 0, sfd = -1, ep = -1;
+	unsigned snapshot_warned = 0;
 	sigset_t set;
 
 	rc = agent__parse_args(&a.cfg, argc, argv, err, sizeof(err));
@@ -522,6 +527,9 @@ int do_agent(int argc, char **argv)
 			tls__rescan(&a);
 		if (a.cfg.netns_scan_s && tick % a.cfg.netns_scan_s == 0)
 			netns__scan(a.netns);
+		if (a.cfg.snapshot_file[0] && tick % a.cfg.snapshot_s == 0 &&
+		    (snap_rc = collect__snapshot(&a, a.cfg.snapshot_file)) && !snapshot_warned++)
+			pr_warn("writing %s: %s\n", a.cfg.snapshot_file, strerror(-snap_rc));
 		if (a.cfg.tls && tick % (a.cfg.h2_stream_max_age_s < H2_SWEEP_S ?
 					 a.cfg.h2_stream_max_age_s : H2_SWEEP_S) == 0)
 			k8s__sweep(&a);

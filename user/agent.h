@@ -39,6 +39,8 @@ int agent__parse_args(struct ra_config *cfg, int argc, char **argv, char *err, s
 /* Write every metric of the agent into a prom_buf (collect.c). */
 struct prom_buf;
 void collect__metrics(struct agent *a, struct prom_buf *b);
+/* The metrics into path (written to path.tmp, then renamed over it). 0 or -errno. */
+int collect__snapshot(struct agent *a, const char *path);
 
 /* The label values of a flow (collect.c), shared by the TCP and DNS families. */
 #define FLOW_LABELS 5	/* role, cgroup, comm, port, peer */

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,6 +435,10 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 			 (__u64)rss_pages * sysconf(_SC_PAGESIZE));
 }
 
+/* Scrapes (the HTTP server's thread) and snapshots (the main thread) take
+ * turns: the cgroup name cache and the scrape counters are not shared. */
+static pthread_mutex_t collect_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void collect__metrics(struct agent *a, struct prom_buf *b)
 {
 	struct timespec t0, t1;
@@ -441,6 +446,7 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 	size_t n, nflows = 0;
 	struct map_entries e = {};
 
+	pthread_mutex_lock(&collect_lock);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	f = read_flows(a, &n);
 	for (size_t i = 0; i < n; i++)
@@ -460,4 +466,32 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	a->last_scrape_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	a->scrapes++;
+	pthread_mutex_unlock(&collect_lock);
+}
+
+int collect__snapshot(struct agent *a, const char *path)
+{
+	struct prom_buf b;
+	char tmp[CONFIG_PATH_MAX + 8], when[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *f;
+	int rc = 0;
+
+	prom__init(&b);
+	collect__metrics(a, &b);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	f = fopen(tmp, "we");
+	if (!f || b.err || fprintf(f, "# reqacct snapshot at %s\n", when) < 0 ||
+	    fwrite(b.data, 1, b.len, f) != b.len)
+		rc = -(errno ? errno : EIO);
+	if (f && fclose(f) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	prom__free(&b);
+	return rc;
 }

@@ -38,6 +38,8 @@
 /* Pods come and go in seconds; a /proc walk every 30 s is cheap. */
 #define NETNS_SCAN_DEFAULT_S 30
 #define NETNS_SCAN_MAX_S 86400
+/* A post-mortem wants the minute before the node went dark. */
+#define SNAPSHOT_DEFAULT_S 60
 
 static const __u16 default_ports[] = { 443, 6443, 2379, 10250, 53 };
 static const char *const hook_names[] = {
@@ -77,6 +79,7 @@ void config__defaults(struct ra_config *c)
 	c->k8s_top_window_s = K8S_TOP_WINDOW_DEFAULT_S;
 	c->h2_stream_max_age_s = H2_STREAM_MAX_AGE_DEFAULT_S;
 	c->netns_scan_s = NETNS_SCAN_DEFAULT_S;
+	c->snapshot_s = SNAPSHOT_DEFAULT_S;
 	strcpy(c->pod_logs_dir, "/var/log/pods");	/* the kubelet's (BuildPodLogsDirectory) */
 }
 
@@ -240,6 +243,7 @@ static const struct {
 	{ "h2_stream_max_age_s", offsetof(struct ra_config, h2_stream_max_age_s), 1,
 	  H2_STREAM_MAX_AGE_MAX_S },
 	{ "netns_scan_s", offsetof(struct ra_config, netns_scan_s), 0, NETNS_SCAN_MAX_S },
+	{ "snapshot_s", offsetof(struct ra_config, snapshot_s), 1, NETNS_SCAN_MAX_S },
 };
 
 int config__set(struct ra_config *c, const char *key, const char *val, const char *src,
@@ -300,8 +304,9 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 				      val);
 		c->hook = n;
 	} else if (!strcmp(key, "cgroup") || !strcmp(key, "cgroupfs") ||
-		   !strcmp(key, "pod_logs_dir")) {
+		   !strcmp(key, "pod_logs_dir") || !strcmp(key, "snapshot_file")) {
 		char *dst = !strcmp(key, "pod_logs_dir") ? c->pod_logs_dir :
+			    !strcmp(key, "snapshot_file") ? c->snapshot_file :
 			    key[6] ? c->cgroupfs : c->cgroup;
 
 		if (val[0] != '/' || strlen(val) >= CONFIG_PATH_MAX)

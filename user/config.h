@@ -33,6 +33,7 @@ struct ra_config {
 	char cgroup[CONFIG_PATH_MAX];	/* cgroup v2 dir for the sockops fallback; "" = root */
 	char cgroupfs[CONFIG_PATH_MAX];	/* cgroup v2 mount; "" = from /proc/self/mountinfo */
 	char pod_logs_dir[CONFIG_PATH_MAX];	/* the kubelet's pod log directories */
+	char snapshot_file[CONFIG_PATH_MAX];	/* "": no snapshots */
 	bool dns;			/* DNS accounting on (cgroup_skb programs) */
 	__u16 dns_ports[RA_MAX_DNS_PORTS];
 	__u32 ndns_ports;
@@ -54,6 +55,7 @@ struct ra_config {
 	__u32 k8s_top_window_s;		/* over which their cost is compared */
 	__u32 h2_stream_max_age_s;	/* HTTP/2 streams open longer are forgotten */
 	__u32 netns_scan_s;		/* network namespace addresses read this often */
+	__u32 snapshot_s;		/* the metrics written to snapshot_file this often */
 };
 
 /* The TLS libraries whose plaintext is read (config key tls). */

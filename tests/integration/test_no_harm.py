@@ -7,7 +7,9 @@ the test's own DNS traffic and requests go to the kubeapi fixture; it is
 scraped and `reqacct top` reads it. strace must show no connect(2) and no
 datagram sent by the agent (it only accepts scrapes), and the agent's own
 accounting must show no flow of its own process. Then the "control plane"
-(the fixture) is killed: the agent keeps serving metrics."""
+(the fixture) is killed: the agent keeps serving metrics, `top` keeps
+reading them, and the snapshot file (--snapshot-file) keeps them for the
+post-mortem."""
 import os
 import re
 import shutil
@@ -37,7 +39,8 @@ def main():
         agent = procs.start(["strace", "-f", "-qq", "-o", trace, "-e", "trace=connect,sendto,sendmsg,sendmmsg",
                              REQACCT, "agent", "--listen", f"127.0.0.1:{AGENT_PORT}", "--cgroup", cg.base,
                              "--port", "6443", "--port", "443", "--port", "53", "--port", str(PORT),
-                             "--k8s-port", str(PORT)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--k8s-port", str(PORT), "--snapshot-file", os.path.join(d, "snap.prom"),
+                             "--snapshot-s", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(AGENT_PORT, timeout=30)
         client = DrivenClient(procs, srv, f"https://127.0.0.1:{PORT}", "kubelet/v1.30.1", cg.path("cli"))
         for _ in range(20):
@@ -62,6 +65,12 @@ def main():
         r = subprocess.run([REQACCT, "top", "--from", f"http://127.0.0.1:{AGENT_PORT}/metrics", "--once"],
                            capture_output=True, text=True, timeout=30)
         chk.true("and reqacct top reads it", r.returncode == 0 and "client/user_agent" in r.stdout, r.stderr)
+        time.sleep(1.5)
+        with open(os.path.join(d, "snap.prom")) as f:
+            snap = f.read()
+        chk.true("a snapshot for the post-mortem, written every second, with the requests",
+                 snap.startswith("# reqacct snapshot at ") and
+                 value(parse_metrics(snap), "reqacct_k8s_requests_total", role="server") == 20, snap[:200])
         with open(f"/proc/{agent.pid}/task/{agent.pid}/children") as f:
             os.kill(int(f.read().split()[0]), signal.SIGTERM)	# the agent, not strace
         agent.wait(timeout=15)
