@@ -25,6 +25,7 @@
 #include "cgroup_names.h"
 #include "http.h"
 #include "log.h"
+#include "monotime.h"
 #include "netns.h"
 #include "pods.h"
 #include "reqacct.skel.h"
@@ -432,14 +433,6 @@ static int setup(struct agent *a)
 	return 0;
 }
 
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int epoll_add(int ep, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
@@ -495,9 +488,9 @@ int do_agent(int argc, char **argv)
 	}
 	if (a.cfg.netns_scan_s)
 		netns__scan(a.netns);
-	for (__u64 tick = 1, next = now_ms() + 1000;;) {
+	for (__u64 tick = 1, next = monotime_ms() + 1000;;) {
 		struct epoll_event ev[2];
-		__s64 wait = (__s64)(next - now_ms());
+		__s64 wait = (__s64)(next - monotime_ms());
 		int n = epoll_wait(ep, ev, 2, wait < 0 ? 0 : wait > RA_RING_POLL_MS ? RA_RING_POLL_MS :
 					      (int)wait);
 
@@ -517,7 +510,7 @@ int do_agent(int argc, char **argv)
 		if (sig > 0)
 			break;
 		tls__poll(&a);	/* records that did not wake us (ring_flags()) */
-		if (now_ms() < next)
+		if (monotime_ms() < next)
 			continue;
 		next += 1000;
 		tick++;

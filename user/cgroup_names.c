@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cgroup_names.h"
+#include "monotime.h"
 
 #define WALK_MAX_DEPTH 32	/* deeper than any runtime nests cgroups */
 #define WALK_PATH_MAX 4096
@@ -30,14 +31,6 @@ struct cgroup_names {
 	__u64 last_scan_ms;
 	__u64 scans;
 };
-
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* mountinfo fields (proc(5)): ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS] - FSTYPE ...
  * with spaces and such in paths written as \ooo octal escapes. */
@@ -192,7 +185,7 @@ static void rescan(struct cgroup_names *cn)
 	cn->e = NULL;
 	cn->n = cn->cap = 0;
 	cn->scans++;
-	cn->last_scan_ms = now_ms();
+	cn->last_scan_ms = monotime_ms();
 	fd = open(cn->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0 && !fstat(fd, &st) && !add(cn, st.st_ino, "/"))
 		walk(cn, fd, path, 0, 0);
@@ -240,7 +233,7 @@ const char *cgroup_names__get(struct cgroup_names *cn, __u64 id)
 {
 	struct cg_entry *e = find(cn, id);
 
-	if (!e && now_ms() - cn->last_scan_ms >= cn->min_rescan_ms) {
+	if (!e && monotime_ms() - cn->last_scan_ms >= cn->min_rescan_ms) {
 		rescan(cn);
 		e = find(cn, id);
 	}

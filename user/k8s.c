@@ -39,6 +39,7 @@
 #include "cgroup_names.h"
 #include "kreq.h"
 #include "log.h"
+#include "monotime.h"
 #include "prom.h"
 #include "reqacct.skel.h"
 
@@ -253,14 +254,6 @@ static bool client_top(struct k8s_state *s, const struct k8s_client *c, __u64 co
 	return r->top;
 }
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* The key of e without its client (e resolved into k already). */
 static void agent_key(const struct k8s_key *k, struct k8s_key *ak)
 {
@@ -355,7 +348,7 @@ int k8s__on_request(void *ctx, void *data, size_t len)
 		return 0;
 	}
 	agent_key(&k, &ak);
-	now = now_ns();
+	now = monotime_ns();
 
 	pthread_mutex_lock(&s->lock);
 	if (now >= s->window_end) {
@@ -547,7 +540,7 @@ static void emit(struct prom_buf *b, const char *prefix, const char *who, const 
 void k8s__sweep(struct agent *a)
 {
 	int fd = bpf_map__fd(a->skel->maps.ra_h2_streams);
-	__u64 now = now_ns(), n = 0, max_age = a->cfg.h2_stream_max_age_s * 1000000000ULL;
+	__u64 now = monotime_ns(), n = 0, max_age = a->cfg.h2_stream_max_age_s * 1000000000ULL;
 	struct ra_h2_stream_key k, next, *old = NULL;
 	struct ra_http_event ev;
 	size_t nold = 0, cap = 0;

@@ -17,6 +17,7 @@
 #include "agent.h"
 #include "cgroup_names.h"
 #include "log.h"
+#include "monotime.h"
 #include "podmeta.h"
 #include "pods.h"
 #include "prom.h"
@@ -31,14 +32,6 @@ struct pods_state {
 	__u64 scanned_ms;
 	bool warned;
 };
-
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct pods_state *pods__new(const char *logs_dir)
 {
@@ -107,12 +100,12 @@ void pods__collect(struct agent *a, struct prom_buf *b)
 		     "ID, QoS class, runtime, and a host process's systemd unit. Always 1.");
 	if (!s)
 		return;
-	if (!s->scanned_ms || now_ms() - s->scanned_ms >= PODS_RESCAN_MS) {
+	if (!s->scanned_ms || monotime_ms() - s->scanned_ms >= PODS_RESCAN_MS) {
 		if (podmeta__scan_logs(s->dir, &s->names, err, sizeof(err)) && !s->warned) {
 			pr_info("pod names not known: %s\n", err);
 			s->warned = true;
 		}
-		s->scanned_ms = now_ms();
+		s->scanned_ms = monotime_ms();
 	}
 	cgroup_names__each_used(a->cgroups, one, &e);
 }

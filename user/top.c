@@ -36,6 +36,7 @@
 #include <sys/wait.h>
 
 #include "explain.h"
+#include "monotime.h"
 #include "promparse.h"
 #include "top.h"
 
@@ -174,14 +175,6 @@ static volatile sig_atomic_t stop;
 static void on_signal(int sig)
 {
 	stop = sig;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static __u64 fnv(__u64 h, const char *s)
@@ -325,7 +318,7 @@ static int take(struct top *t, char *err, size_t errlen)
 
 	if ((rc = fetch(t->url, &s.text, &len, err, errlen)))
 		return rc;
-	s.t = now_s();
+	s.t = monotime_ns() / 1e9;
 	if ((rc = promparse__parse(s.text, len, &s.s, err, errlen))) {
 		free(s.text);
 		return rc;
@@ -1096,7 +1089,7 @@ static int refresh_data(struct top *t)
 
 static int run_curses(struct top *t)
 {
-	double next = now_s();
+	double next = monotime_ns() / 1e9;
 	bool help = false;
 
 	initscr();
@@ -1107,11 +1100,11 @@ static int run_curses(struct top *t)
 	while (!stop) {
 		int ch;
 
-		if (now_s() >= next) {
+		if (monotime_ns() / 1e9 >= next) {
 			refresh_data(t);
 			next += t->interval;
-			if (next < now_s())
-				next = now_s() + t->interval;
+			if (next < monotime_ns() / 1e9)
+				next = monotime_ns() / 1e9 + t->interval;
 		}
 		draw(t, help);
 		timeout(100);
