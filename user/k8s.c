@@ -650,6 +650,12 @@ void k8s__collect(struct agent *a, struct prom_buf *b)
 			 s->per_client.used);
 	prom__sample_u64(b, "reqacct_k8s_series", (struct prom_label[]){ { "table", "agent" } }, 1,
 			 s->per_agent.used);
+	prom__family(b, "reqacct_k8s_series_limit", "gauge",
+		     "Rows each Kubernetes request table may hold (k8s_max_series).");
+	prom__sample_u64(b, "reqacct_k8s_series_limit", (struct prom_label[]){ { "table", "client" } },
+			 1, s->per_client.max);
+	prom__sample_u64(b, "reqacct_k8s_series_limit", (struct prom_label[]){ { "table", "agent" } },
+			 1, s->per_agent.max);
 	prom__family(b, "reqacct_k8s_clients", "gauge",
 		     "Clients of servers seen (address and local process); beyond 65536, the rest "
 		     "count as peer=\"other\". top: those with rows of their own now.");
