@@ -251,6 +251,33 @@ void cgroup_names__each_used(const struct cgroup_names *cn,
 			fn(ctx, cn->e[i].path);
 }
 
+int cgroup_names__of_pid(unsigned long pid, char *out, size_t len)
+{
+	char path[64], line[4096];
+	int rc = -ENOENT;
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%lu/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (strlen(line + 3) < len) {
+			memcpy(out, line + 3, strlen(line + 3) + 1);
+			rc = 0;
+		} else {
+			rc = -ENAMETOOLONG;
+		}
+		break;
+	}
+	fclose(f);
+	return rc;
+}
+
 size_t cgroup_names__size(const struct cgroup_names *cn)
 {
 	return cn->n;

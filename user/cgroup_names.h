@@ -38,6 +38,11 @@ void cgroup_names__each_used(const struct cgroup_names *cn,
 size_t cgroup_names__size(const struct cgroup_names *cn);
 __u64 cgroup_names__scans(const struct cgroup_names *cn);
 
+/* The cgroup v2 path of process pid (the "0::PATH" line of /proc/PID/cgroup,
+ * relative to the cgroup2 mount as this process's cgroup namespace sees
+ * it) into out. 0, -ENOENT (no v2 line), -ENAMETOOLONG, or -errno. */
+int cgroup_names__of_pid(unsigned long pid, char *out, size_t len);
+
 /* The id of a cgroup directory (its inode number). 0 or -errno. */
 int cgroup_names__id_of(const char *dir, __u64 *id);
 

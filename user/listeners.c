@@ -152,7 +152,7 @@ static void read_netns(struct agent *a, struct seed *s, unsigned long pid)
  * /proc/PID/cgroup, resolved under the cgroup2 mount). */
 static int owner_of(unsigned long pid, struct ra_owner *o, const char *cgroupfs)
 {
-	char path[64], line[4096], dir[8192];
+	char path[64], cg[4096], dir[8192];
 	FILE *f;
 	size_t n;
 
@@ -167,19 +167,10 @@ static int owner_of(unsigned long pid, struct ra_owner *o, const char *cgroupfs)
 	fclose(f);
 	if (n && o->comm[n - 1] == '\n')
 		o->comm[n - 1] = '\0';
-	snprintf(path, sizeof(path), "/proc/%lu/cgroup", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		snprintf(dir, sizeof(dir), "%s%s", cgroupfs, line + 3);
+	if (!cgroup_names__of_pid(pid, cg, sizeof(cg))) {
+		snprintf(dir, sizeof(dir), "%s%s", cgroupfs, cg);
 		cgroup_names__id_of(dir, &o->cgroup_id);
-		break;
 	}
-	fclose(f);
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "agent.h"
+#include "cgroup_names.h"
 #include "netns.h"
 #include "prom.h"
 
@@ -128,26 +129,6 @@ static char *read_small(const char *path)
 	return buf;
 }
 
-static void cgroup_of(unsigned long pid, char *out, size_t len)
-{
-	char path[64], line[4096];
-	FILE *f;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%lu/cgroup", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = '\0';
-			if (strlen(line + 3) < len)	/* a longer path is left out */
-				memcpy(out, line + 3, strlen(line + 3) + 1);
-			break;
-		}
-	fclose(f);
-}
-
 struct netns_state *netns__new(void)
 {
 	struct netns_state *s = calloc(1, sizeof(*s));
@@ -210,7 +191,7 @@ void netns__scan(struct netns_state *s)
 		}
 		if (!e[n].naddrs)
 			continue;	/* only loopback: nothing to join */
-		cgroup_of(pid, e[n].cgroup, sizeof(e[n].cgroup));
+		cgroup_names__of_pid(pid, e[n].cgroup, sizeof(e[n].cgroup));	/* "" if none */
 		n++;
 	}
 	if (d)
