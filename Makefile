@@ -23,7 +23,7 @@ WARNINGS := -Wall -Wextra -Werror -Wbad-function-cast -Wdeclaration-after-statem
 CFLAGS ?= -g -O2
 override CFLAGS += $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) \
 	-DREQACCT_VERSION='"$(VERSION)"' -MMD -MP $(EXTRA_CFLAGS)
-LDLIBS := -lbpf -lelf -lz -lmicrohttpd -lcapstone -lncursesw -lm $(EXTRA_LDLIBS)
+LDLIBS := -lbpf -lelf -lz -lmicrohttpd -lgnutls -lcapstone -lncursesw -lm $(EXTRA_LDLIBS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf/vmlinux/$(ARCH) \
 	-Wall -Werror -MMD -MP
 

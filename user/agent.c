@@ -2,7 +2,8 @@
 /*
  * agent.c - `reqacct agent`: load the BPF programs, attach them with links
  * (closed by the kernel when the agent exits or is killed: nothing stays
- * attached), serve /metrics until SIGINT or SIGTERM.
+ * attached), serve /metrics until SIGINT or SIGTERM; SIGHUP re-reads the
+ * configuration file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,9 @@
 #include "monotime.h"
 #include "netns.h"
 #include "pods.h"
+#include "prom.h"
 #include "reqacct.skel.h"
+#include "websec.h"
 
 #define CGROUP_RESCAN_MS 1000	/* at most one cgroupfs walk per second on misses */
 #define H2_SWEEP_S 60		/* at most this long between looks for HTTP/2 streams open
@@ -84,6 +87,11 @@ static void usage(FILE *f)
 		"                          (default /var/log/pods)\n"
 		"      --snapshot-file PATH write the metrics to PATH every --snapshot-s N\n"
 		"                          seconds (default 60), for a post-mortem\n"
+		"      --web-tls-cert-file PATH, --web-tls-key-file PATH\n"
+		"                          serve /metrics over TLS with this PEM certificate\n"
+		"                          (chain) and unencrypted PEM key\n"
+		"      --web-basic-auth-file PATH  require basic auth: lines of user:sha256:HEX,\n"
+		"                          HEX from `printf %%s PASSWORD | sha256sum`\n"
 		"  -v, --verbose           more messages (twice: libbpf debug output)\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -91,9 +99,13 @@ static void usage(FILE *f)
 		"  reqacct agent                       # defaults, metrics on :9464\n"
 		"  reqacct agent -p 6443 -l 127.0.0.1:9464\n"
 		"  reqacct agent --dns-port 53 --dns-port 5353 --dns-top-names 20\n"
+		"  reqacct agent -c /etc/reqacct/agent.conf   # kill -HUP re-reads it\n"
 		"  curl -s localhost:9464/metrics | grep reqacct_tcp_bytes_total\n",
 		RA_MAX_FLOWS, RA_MAX_DNS_FLOWS);
 }
+
+/* Options without a short letter of their own. */
+enum { OPT_WEB_TLS_CERT = 0x100, OPT_WEB_TLS_KEY, OPT_WEB_BASIC_AUTH };
 
 /* Options and the config key each one sets. */
 static const struct option opts[] = {
@@ -123,6 +135,9 @@ static const struct option opts[] = {
 	{ "pod-logs-dir", required_argument, NULL, 'Q' },
 	{ "snapshot-file", required_argument, NULL, 'Z' },
 	{ "snapshot-s", required_argument, NULL, 'V' },
+	{ "web-tls-cert-file", required_argument, NULL, OPT_WEB_TLS_CERT },
+	{ "web-tls-key-file", required_argument, NULL, OPT_WEB_TLS_KEY },
+	{ "web-basic-auth-file", required_argument, NULL, OPT_WEB_BASIC_AUTH },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -176,8 +191,15 @@ int agent__parse_args(struct ra_config *cfg, int argc, char **argv, char *err, s
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
+	if (config && strlen(config) >= sizeof(cfg->config_file)) {
+		snprintf(err, errlen, "--config: path longer than %zu bytes",
+			 sizeof(cfg->config_file) - 1);
+		return -EINVAL;
+	}
 	if (config && (rc = config__parse_file(cfg, config, err, errlen)))
 		return rc;
+	if (config)
+		strcpy(cfg->config_file, config);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":l:c:p:vh", opts, NULL)) != -1) {
 		if (c == 'c' || c == 'v' || c == 'h')
@@ -433,6 +455,106 @@ static int setup(struct agent *a)
 	return 0;
 }
 
+static void produce(void *ctx, struct prom_buf *b)
+{
+	collect__metrics(ctx, b);
+}
+
+static void warn_clear_auth(const struct ra_config *c)
+{
+	if (c->web_basic_auth_file[0] && !c->web_tls_cert_file[0])
+		pr_warn("basic auth without TLS: passwords cross the network in the clear "
+			"(set web_tls_cert_file and web_tls_key_file)\n");
+}
+
+/* The scrape endpoint's files, read before anything is loaded so that a
+ * bad one stops the start at once. 0, or -EINVAL after a message. */
+static int web_files(const struct ra_config *c, struct http_config *hc)
+{
+	char err[CONFIG_ERR_MAX];
+	int rc;
+
+	if ((c->web_tls_cert_file[0] || c->web_tls_key_file[0]) &&
+	    (rc = websec__tls_load(c->web_tls_cert_file, c->web_tls_key_file, &hc->tls_cert,
+				   &hc->tls_key, err, sizeof(err)))) {
+		pr_warn("%s\n", err);
+		return rc;
+	}
+	if (c->web_basic_auth_file[0] &&
+	    (rc = websec__auth_load(c->web_basic_auth_file, &hc->auth, err, sizeof(err)))) {
+		pr_warn("%s\n", err);
+		free(hc->tls_cert);
+		websec__free_secret(hc->tls_key);
+		hc->tls_cert = hc->tls_key = NULL;
+		return rc;
+	}
+	warn_clear_auth(c);
+	return 0;
+}
+
+/*
+ * SIGHUP: parse the command line again (defaults, the file, then the
+ * options, which still win) into a new configuration, and read the basic
+ * auth file again (how passwords rotate). Anything wrong: one message, the
+ * old configuration stays. Else the live keys take their new values; a key
+ * that needs a restart keeps its old one, with a word. loaded is the
+ * configuration as parsed, before setup() adjusted a->cfg to the kernel.
+ */
+static void reload(struct agent *a, struct ra_config *loaded, struct http_server *http,
+		   int argc, char **argv)
+{
+	struct ra_config *n = malloc(sizeof(*n));
+	struct websec_auth *auth = NULL;
+	int verbosity = log_verbosity, rc;
+	char err[CONFIG_ERR_MAX];
+	bool top = false;
+
+	if (!loaded->config_file[0]) {
+		pr_warn("SIGHUP: the agent was started without a configuration file (-c), "
+			"nothing to re-read\n");
+		free(n);
+		return;
+	}
+	if (!n) {
+		rc = -ENOMEM;
+		snprintf(err, sizeof(err), "%s", strerror(ENOMEM));
+	} else {
+		rc = agent__parse_args(n, argc, argv, err, sizeof(err));
+		log_verbosity = verbosity;	/* -v counted once */
+	}
+	if (!rc && n->web_basic_auth_file[0])
+		rc = websec__auth_load(n->web_basic_auth_file, &auth, err, sizeof(err));
+	if (rc) {
+		pr_warn("reload failed, keeping the old configuration: %s\n", err);
+		__atomic_add_fetch(&a->reloads_error, 1, __ATOMIC_RELAXED);
+		free(n);
+		return;
+	}
+	for (size_t i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (!config__differs(loaded, n, k))
+			continue;
+		if (!k->live) {
+			pr_warn("reload: key %s changed; needs a restart, keeping old value\n", k->key);
+			continue;
+		}
+		config__copy(loaded, n, k);
+		config__copy(&a->cfg, n, k);
+		top |= !strncmp(k->key, "k8s_top_", strlen("k8s_top_"));
+		pr_info("reload: %s changed\n", k->key);
+	}
+	if (top && a->k8s)
+		k8s__set_top(a->k8s, a->cfg.k8s_top_clients, a->cfg.k8s_top_window_s);
+	http__set_auth(http, auth);
+	if (auth)
+		warn_clear_auth(&a->cfg);
+	__atomic_add_fetch(&a->reloads_ok, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&a->reload_success_time, (__u64)time(NULL), __ATOMIC_RELAXED);
+	pr_info("reloaded %s\n", loaded->config_file);
+	free(n);
+}
+
 static int epoll_add(int ep, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
@@ -444,8 +566,11 @@ int do_agent(int argc, char **argv)
 {
 	struct agent a = {};
 	struct http_server *http = NULL;
+	struct http_config hc = { .produce = produce, .ctx = &a };
+	struct ra_config *loaded = NULL;
 	char err[CONFIG_ERR_MAX];
 	int rc, snap_rc, sig = 0, sfd = -1, ep = -1;
+	bool hup = false;
 	unsigned snapshot_warned = 0;
 	sigset_t set;
 
@@ -458,23 +583,36 @@ int do_agent(int argc, char **argv)
 		pr_warn("%s\n", err);
 		return 2;
 	}
-	/* Block the stop signals before any thread starts, then wait for them. */
+	if (web_files(&a.cfg, &hc))
+		return 2;
+	loaded = malloc(sizeof(*loaded));
+	if (!loaded) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	*loaded = a.cfg;
+	a.reload_success_time = time(NULL);
+	/* Block the stop and reload signals before any thread starts, then wait
+	 * for them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	rc = setup(&a);
 	if (rc)
 		goto out;
-	http = http__start(&a);
+	hc.listen = a.cfg.listen;
+	http = http__start(&hc);
 	if (!http) {
 		rc = -EADDRNOTAVAIL;
 		goto out;
 	}
-	pr_info("counting TCP on %u port(s) with the %s hook; metrics on http://%s/metrics\n",
-		a.cfg.nports, config__hook_name(a.hook), a.cfg.listen);
+	pr_info("counting TCP on %u port(s) with the %s hook; metrics on http%s://%s/metrics%s\n",
+		a.cfg.nports, config__hook_name(a.hook), a.cfg.web_tls_cert_file[0] ? "s" : "",
+		a.cfg.listen, a.cfg.web_basic_auth_file[0] ? " (basic auth)" : "");
 	/* Wait for a stop signal; meanwhile read started programs as they come,
 	 * every second sweep DNS timeouts, and every tls_rescan_s seconds look
 	 * for new TLS libraries and programs. */
@@ -504,11 +642,19 @@ int do_agent(int argc, char **argv)
 
 			if (ev[i].data.fd != sfd)
 				tls__exec_events(&a);
-			else if (read(sfd, &si, sizeof(si)) == sizeof(si))
-				sig = si.ssi_signo;
+			else if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP)
+					hup = true;
+				else
+					sig = si.ssi_signo;
+			}
 		}
 		if (sig > 0)
 			break;
+		if (hup) {
+			reload(&a, loaded, http, argc, argv);
+			hup = false;
+		}
 		tls__poll(&a);	/* records that did not wake us (ring_flags()) */
 		if (monotime_ms() < next)
 			continue;
@@ -535,6 +681,10 @@ out:
 	if (ep >= 0)
 		close(ep);
 	http__stop(http);
+	free(hc.tls_cert);	/* when the server did not start to take them */
+	websec__free_secret(hc.tls_key);
+	websec__auth_free(hc.auth);
+	free(loaded);
 	reqacct_bpf__destroy(a.skel);
 	cgroup_names__free(a.cgroups);
 	dns__free(a.dns);

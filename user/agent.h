@@ -19,6 +19,8 @@ struct agent {
 	enum hook_mode hook;		/* resolved: HOOK_TRACEPOINT or HOOK_SOCKOPS */
 	double last_scrape_seconds;	/* duration of the previous collection */
 	__u64 scrapes;
+	__u64 reloads_ok, reloads_error;	/* SIGHUP re-reads of the config file */
+	__u64 reload_success_time;	/* Unix time (s) of the last good load (start, reload) */
 	__u64 listeners_seeded;
 	int ncpus;
 	bool dns_have_current;		/* DNS attributed to processes (Linux 6.1+) */
@@ -106,6 +108,8 @@ void k8s__free(struct k8s_state *s);
 int k8s__on_request(void *ctx, void *data, size_t len);	/* a ring_buffer callback */
 void k8s__collect(struct agent *a, struct prom_buf *b);
 void k8s__sweep(struct agent *a);	/* forget HTTP/2 streams open too long */
+/* New k8s_top_clients and k8s_top_window_s (a reload): from the next window. */
+void k8s__set_top(struct k8s_state *s, __u32 top_clients, __u32 top_window_s);
 
 /* HTTP/2 decoded from frames (h2flow.c): ra_h2_frames records. */
 struct h2flow_state *h2flow__new(void);

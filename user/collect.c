@@ -419,6 +419,19 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 	prom__family(b, "reqacct_scrapes_total", "counter", "Scrapes served.");
 	prom__sample_u64(b, "reqacct_scrapes_total", NULL, 0, a->scrapes);
 
+	prom__family(b, "reqacct_config_reloads_total", "counter",
+		     "Re-reads of the configuration file (SIGHUP), by result: error keeps the "
+		     "old configuration.");
+	prom__sample_u64(b, "reqacct_config_reloads_total", (struct prom_label[]){ { "result", "ok" } },
+			 1, __atomic_load_n(&a->reloads_ok, __ATOMIC_RELAXED));
+	prom__sample_u64(b, "reqacct_config_reloads_total",
+			 (struct prom_label[]){ { "result", "error" } }, 1,
+			 __atomic_load_n(&a->reloads_error, __ATOMIC_RELAXED));
+	prom__family(b, "reqacct_config_last_reload_success_timestamp_seconds", "gauge",
+		     "Unix time of the last successful load of the configuration (start or reload).");
+	prom__sample_u64(b, "reqacct_config_last_reload_success_timestamp_seconds", NULL, 0,
+			 __atomic_load_n(&a->reload_success_time, __ATOMIC_RELAXED));
+
 	getrusage(RUSAGE_SELF, &ru);
 	prom__family(b, "process_cpu_seconds_total", "counter", "User and system CPU time of the agent.");
 	prom__sample_f64(b, "process_cpu_seconds_total", NULL, 0,

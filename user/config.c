@@ -246,6 +246,30 @@ static const struct {
 	{ "snapshot_s", offsetof(struct ra_config, snapshot_s), 1, NETNS_SCAN_MAX_S },
 };
 
+/* Keys whose value is an absolute path (CONFIG_PATH_MAX bytes). */
+static const struct {
+	const char *key;
+	size_t off;
+} paths[] = {
+	{ "cgroup", offsetof(struct ra_config, cgroup) },
+	{ "cgroupfs", offsetof(struct ra_config, cgroupfs) },
+	{ "pod_logs_dir", offsetof(struct ra_config, pod_logs_dir) },
+	{ "snapshot_file", offsetof(struct ra_config, snapshot_file) },
+	{ "web_tls_cert_file", offsetof(struct ra_config, web_tls_cert_file) },
+	{ "web_tls_key_file", offsetof(struct ra_config, web_tls_key_file) },
+	{ "web_basic_auth_file", offsetof(struct ra_config, web_basic_auth_file) },
+};
+
+static size_t path_key(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (!strcmp(key, paths[i].key))
+			break;
+	return i;
+}
+
 int config__set(struct ra_config *c, const char *key, const char *val, const char *src,
 		char *err, size_t errlen)
 {
@@ -303,16 +327,11 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 				      "%s: bad hook '%s' (want auto, tracepoint or sockops)", src,
 				      val);
 		c->hook = n;
-	} else if (!strcmp(key, "cgroup") || !strcmp(key, "cgroupfs") ||
-		   !strcmp(key, "pod_logs_dir") || !strcmp(key, "snapshot_file")) {
-		char *dst = !strcmp(key, "pod_logs_dir") ? c->pod_logs_dir :
-			    !strcmp(key, "snapshot_file") ? c->snapshot_file :
-			    key[6] ? c->cgroupfs : c->cgroup;
-
+	} else if ((n = path_key(key)) < sizeof(paths) / sizeof(paths[0])) {
 		if (val[0] != '/' || strlen(val) >= CONFIG_PATH_MAX)
 			return errmsg(err, errlen, -EINVAL, "%s: %s must be an absolute path", src,
 				      key);
-		strcpy(dst, val);
+		strcpy((char *)c + paths[n].off, val);
 	} else {
 		return errmsg(err, errlen, -EINVAL, "%s: unknown key '%s'", src, key);
 	}
@@ -421,4 +440,101 @@ bool config__has_port(const __u16 *ports, __u32 n, __u16 port)
 		if (ports[i] == port)
 			return true;
 	return false;
+}
+
+#define KEY(name, kind, field, live) { name, kind, offsetof(struct ra_config, field), 0, 0, live }
+#define LIST(name, field, count, live)                                                      \
+	{ name, CONFIG_LIST, offsetof(struct ra_config, field),                              \
+	  sizeof(((struct ra_config *)0)->field[0]), offsetof(struct ra_config, count), live }
+
+/*
+ * Live: read by user space where it is used (dns.c, k8s.c through
+ * k8s__set_top, the main loop, the scrape handler). Not live: a BPF map's
+ * size, a program's read-only data or attachment, the listening socket and
+ * its TLS mode, or a state made once at start (pods).
+ */
+const struct config_key config_keys[] = {
+	KEY("listen", CONFIG_STR, listen, false),
+	LIST("ports", ports, nports, false),
+	KEY("max_flows", CONFIG_U32, max_flows, false),
+	KEY("max_listeners", CONFIG_U32, max_listeners, false),
+	KEY("hook", CONFIG_ENUM, hook, false),
+	KEY("cgroup", CONFIG_STR, cgroup, false),
+	KEY("cgroupfs", CONFIG_STR, cgroupfs, false),
+	KEY("pod_logs_dir", CONFIG_STR, pod_logs_dir, false),
+	KEY("snapshot_file", CONFIG_STR, snapshot_file, true),
+	KEY("dns", CONFIG_BOOL, dns, false),
+	LIST("dns_ports", dns_ports, ndns_ports, false),
+	KEY("dns_timeout_ms", CONFIG_U32, dns_timeout_ms, true),
+	KEY("dns_top_names", CONFIG_U32, dns_top_names, true),
+	KEY("dns_max_flows", CONFIG_U32, dns_max_flows, false),
+	KEY("tls", CONFIG_U8, tls, false),
+	LIST("tls_libs", tls_libs, ntls_libs, false),
+	KEY("tls_rescan_s", CONFIG_U32, tls_rescan_s, true),
+	LIST("tls_comms", tls_comms, ntls_comms, false),
+	LIST("tls_ports", tls_ports, ntls_ports, false),
+	LIST("k8s_ports", k8s_ports, nk8s_ports, false),
+	KEY("k8s_max_series", CONFIG_U32, k8s_max_series, false),
+	KEY("k8s_top_clients", CONFIG_U32, k8s_top_clients, true),
+	KEY("k8s_top_window_s", CONFIG_U32, k8s_top_window_s, true),
+	KEY("h2_stream_max_age_s", CONFIG_U32, h2_stream_max_age_s, true),
+	KEY("netns_scan_s", CONFIG_U32, netns_scan_s, true),
+	KEY("snapshot_s", CONFIG_U32, snapshot_s, true),
+	KEY("web_tls_cert_file", CONFIG_STR, web_tls_cert_file, false),
+	KEY("web_tls_key_file", CONFIG_STR, web_tls_key_file, false),
+	KEY("web_basic_auth_file", CONFIG_STR, web_basic_auth_file, true),
+};
+const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
+
+bool config__differs(const struct ra_config *a, const struct ra_config *b,
+		     const struct config_key *k)
+{
+	const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
+	__u32 na, nb;
+
+	switch (k->kind) {
+	case CONFIG_U32: return *(const __u32 *)pa != *(const __u32 *)pb;
+	case CONFIG_U8: return *(const __u8 *)pa != *(const __u8 *)pb;
+	case CONFIG_BOOL: return *(const bool *)pa != *(const bool *)pb;
+	case CONFIG_ENUM: return *(const enum hook_mode *)pa != *(const enum hook_mode *)pb;
+	case CONFIG_STR: return strcmp(pa, pb) != 0;
+	case CONFIG_LIST:
+		/* Elements past the count may hold what an earlier source set. */
+		na = *(const __u32 *)((const char *)a + k->count_off);
+		nb = *(const __u32 *)((const char *)b + k->count_off);
+		if (na != nb)
+			return true;
+		for (__u32 i = 0; i < na; i++) {
+			const char *ea = pa + i * k->elem, *eb = pb + i * k->elem;
+
+			if (k->elem > sizeof(__u16) ? strcmp(ea, eb) : memcmp(ea, eb, k->elem))
+				return true;
+		}
+		return false;
+	default: return true;
+	}
+}
+
+void config__copy(struct ra_config *dst, const struct ra_config *src, const struct config_key *k)
+{
+	char *pd = (char *)dst + k->off;
+	const char *ps = (const char *)src + k->off;
+
+	switch (k->kind) {
+	case CONFIG_U32:
+		/* The scrape thread reads some of these (dns_top_names) as it formats. */
+		__atomic_store_n((__u32 *)pd, *(const __u32 *)ps, __ATOMIC_RELAXED);
+		break;
+	case CONFIG_STR:
+		strcpy(pd, ps);
+		break;
+	case CONFIG_U8: *(__u8 *)pd = *(const __u8 *)ps; break;
+	case CONFIG_BOOL: *(bool *)pd = *(const bool *)ps; break;
+	case CONFIG_ENUM: *(enum hook_mode *)pd = *(const enum hook_mode *)ps; break;
+	case CONFIG_LIST:
+		*(__u32 *)((char *)dst + k->count_off) = *(const __u32 *)((const char *)src + k->count_off);
+		memcpy(pd, ps, k->elem * *(const __u32 *)((const char *)src + k->count_off));
+		break;
+	default: break;
+	}
 }

@@ -56,6 +56,12 @@ struct ra_config {
 	__u32 h2_stream_max_age_s;	/* HTTP/2 streams open longer are forgotten */
 	__u32 netns_scan_s;		/* network namespace addresses read this often */
 	__u32 snapshot_s;		/* the metrics written to snapshot_file this often */
+	/* The scrape endpoint (websec.h): TLS when both files are set, basic
+	 * auth when the users file is. */
+	char web_tls_cert_file[CONFIG_PATH_MAX];
+	char web_tls_key_file[CONFIG_PATH_MAX];
+	char web_basic_auth_file[CONFIG_PATH_MAX];
+	char config_file[CONFIG_PATH_MAX];	/* -c FILE ("": none), re-read on SIGHUP */
 };
 
 /* The TLS libraries whose plaintext is read (config key tls). */
@@ -80,6 +86,29 @@ int config__set(struct ra_config *c, const char *key, const char *val, const cha
 int config__parse_listen(const char *s, char *host, size_t hostlen, __u16 *port);
 
 const char *config__hook_name(enum hook_mode m);
+
+/*
+ * The keys as a reload sees them: whether a running agent can take a new
+ * value (live: read by user space at each use) or needs a restart (map
+ * sizes, programs, attachments, the listening socket).
+ */
+enum config_kind { CONFIG_U32, CONFIG_U8, CONFIG_BOOL, CONFIG_ENUM, CONFIG_STR, CONFIG_LIST };
+struct config_key {
+	const char *key;
+	enum config_kind kind;
+	size_t off;		/* of the value in struct ra_config */
+	size_t elem;		/* CONFIG_LIST: bytes of an element */
+	size_t count_off;	/* CONFIG_LIST: of the __u32 count */
+	bool live;
+};
+extern const struct config_key config_keys[];
+extern const size_t config_nkeys;
+/* Does key k differ between a and b? */
+bool config__differs(const struct ra_config *a, const struct ra_config *b,
+		     const struct config_key *k);
+/* Copy key k's value from src to dst (a live key's, with atomic stores for
+ * the numbers other threads read). */
+void config__copy(struct ra_config *dst, const struct ra_config *src, const struct config_key *k);
 
 /* Is port one of ports[0..n)? */
 bool config__has_port(const __u16 *ports, __u32 n, __u16 port);

@@ -145,6 +145,14 @@ struct k8s_state *k8s__new(__u32 max_series, __u32 top_clients, __u32 top_window
 	return s;
 }
 
+void k8s__set_top(struct k8s_state *s, __u32 top_clients, __u32 top_window_s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->top_max = top_clients;
+	s->window_ns = (__u64)top_window_s * 1000000000ULL;
+	pthread_mutex_unlock(&s->lock);
+}
+
 void k8s__free(struct k8s_state *s)
 {
 	if (!s)
@@ -656,6 +664,10 @@ void k8s__collect(struct agent *a, struct prom_buf *b)
 			 1, s->per_client.max);
 	prom__sample_u64(b, "reqacct_k8s_series_limit", (struct prom_label[]){ { "table", "agent" } },
 			 1, s->per_agent.max);
+	prom__family(b, "reqacct_k8s_top_clients_limit", "gauge",
+		     "Clients of a server with rows of their own (k8s_top_clients; a reload "
+		     "changes it from the next window).");
+	prom__sample_u64(b, "reqacct_k8s_top_clients_limit", NULL, 0, s->top_max);
 	prom__family(b, "reqacct_k8s_clients", "gauge",
 		     "Clients of servers seen (address and local process); beyond 65536, the rest "
 		     "count as peer=\"other\". top: those with rows of their own now.");
