@@ -50,6 +50,9 @@ endif
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SRCS := user/config.c user/prom.c user/cgroup_names.c user/resolv.c user/elfbin.c \
 	user/kreq.c user/hpack.c user/h2.c user/promparse.c user/netns.c user/podmeta.c
+# fuzz_scrape drives the real scrape endpoint (libmicrohttpd) over a socketpair.
+FUZZ_SRCS_scrape := user/http.c user/websec.c user/log.c
+FUZZ_LIBS_scrape := -lmicrohttpd -lgnutls -lbpf
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -Ibpf
 FUZZ_SECONDS ?= 60
@@ -94,7 +97,10 @@ check-root: all
 $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(wildcard bpf/*.h user/*.h include/*.h)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) -o $@ -lz -lelf -lcapstone
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) $(FUZZ_SRCS_$*) -o $@ -lz -lelf -lcapstone \
+		$(FUZZ_LIBS_$*)
+
+$(OUTPUT)/fuzz/fuzz_scrape: $(FUZZ_SRCS_scrape)
 
 fuzz: $(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZ_TARGETS))
 	$(Q)tests/run-fuzz.sh $(OUTPUT) $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -171,7 +171,12 @@ struct http_server *http__start(struct http_config *cfg)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_PASSIVE };
 	struct http_server *s = calloc(1, sizeof(*s));
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+	/* poll(2), not epoll: libmicrohttpd 0.9.75's edge-triggered epoll loop
+	 * misses an end of stream that comes with the last bytes, so a truncated
+	 * request followed by FIN held its connection until HTTP_TIMEOUT_S; with
+	 * poll it is closed at once. At HTTP_CONN_LIMIT connections poll costs
+	 * nothing more. */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
 	struct addrinfo *ai = NULL;
 	char host[64] = "", port_s[8];
 	__u16 port = 0;
