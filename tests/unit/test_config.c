@@ -111,6 +111,16 @@ static const struct {
 	{ "process name too long", "tls_comms = nginx, abcdefghijklmnopq\n",
 	  "f:1: process name 'abcdefghijklmnopq' longer than 15 bytes" },
 	{ "top names too many", "\ndns_top_names = 1001\n", "f:2: bad dns_top_names '1001' (want 0-1000)" },
+	{ "relative certificate", "\n\nweb_tls_cert_file = cert.pem\n",
+	  "f:3: web_tls_cert_file must be an absolute path" },
+	{ "relative key", "web_tls_key_file = ./key.pem\n",
+	  "f:1: web_tls_key_file must be an absolute path" },
+	{ "relative users file", "web_basic_auth_file = users\n",
+	  "f:1: web_basic_auth_file must be an absolute path" },
+	{ "users file without value", "web_basic_auth_file =\n",
+	  "f:1: missing value for 'web_basic_auth_file'" },
+	{ "the agent's tls key is not the endpoint's", "tls_cert_file = /a\n",
+	  "f:1: unknown key 'tls_cert_file'" },
 };
 
 static void test_file_bad(void **state)
@@ -206,6 +216,103 @@ static void test_cli(void **state)
 	assert_non_null(strstr(err, "--max-flows: bad max_flows '1x'"));
 }
 
+/* The scrape endpoint's keys, from the file and from the options. */
+static void test_web(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "", path[] = "/tmp/reqacct-test-config-XXXXXX";
+	struct ra_config c;
+	int fd;
+
+	config__defaults(&c);
+	assert_string_equal(c.web_tls_cert_file, "");
+	assert_string_equal(c.web_basic_auth_file, "");
+	assert_int_equal(config__parse_text(&c, "web_tls_cert_file = /etc/reqacct/tls.crt\n"
+					    "web_tls_key_file = /etc/reqacct/tls.key\n"
+					    "web_basic_auth_file = /etc/reqacct/users # sha256\n",
+					    "t", err, sizeof(err)), 0);
+	assert_string_equal(c.web_tls_cert_file, "/etc/reqacct/tls.crt");
+	assert_string_equal(c.web_tls_key_file, "/etc/reqacct/tls.key");
+	assert_string_equal(c.web_basic_auth_file, "/etc/reqacct/users");
+
+	assert_int_equal(parse(err, &c, "agent", "--web-tls-cert-file", "/c", "--web-tls-key-file",
+			       "/k", "--web-basic-auth-file", "/u", NULL), 0);
+	assert_string_equal(c.web_tls_cert_file, "/c");
+	assert_string_equal(c.web_tls_key_file, "/k");
+	assert_string_equal(c.web_basic_auth_file, "/u");
+	assert_string_equal(c.config_file, "");
+	assert_int_equal(parse(err, &c, "agent", "--web-basic-auth-file", "u", NULL), -EINVAL);
+	assert_string_equal(err, "--web-basic-auth-file: web_basic_auth_file must be an absolute path");
+
+	/* -c is remembered (SIGHUP re-reads it); the options still win over it */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "web_basic_auth_file = /file\n", 28), 28);
+	close(fd);
+	assert_int_equal(parse(err, &c, "agent", "-c", path, "--web-basic-auth-file", "/flag", NULL), 0);
+	assert_string_equal(c.config_file, path);
+	assert_string_equal(c.web_basic_auth_file, "/flag");
+	unlink(path);
+}
+
+/* What a reload compares and copies. */
+static void test_reload_keys(void **state)
+{
+	char err[CONFIG_ERR_MAX] = "";
+	struct ra_config a, b;
+	const struct config_key *k;
+	size_t changed = 0;
+
+	/* every key of the table is a key the parser knows */
+	for (size_t i = 0; i < config_nkeys; i++) {
+		config__defaults(&a);
+		config__defaults(&b);
+		assert_false(config__differs(&a, &b, &config_keys[i]));
+		if (config__set(&a, config_keys[i].key, "", "t", err, sizeof(err)))
+			assert_null(strstr(err, "unknown key"));
+	}
+	config__defaults(&a);
+	config__defaults(&b);
+	assert_int_equal(config__parse_text(&b, "k8s_top_clients = 7\nmax_flows = 9\n"
+					    "ports = 1 2\nweb_basic_auth_file = /u\n", "t", err,
+					    sizeof(err)), 0);
+	for (size_t i = 0; i < config_nkeys; i++) {
+		k = &config_keys[i];
+		if (!config__differs(&a, &b, k))
+			continue;
+		changed++;
+		if (!strcmp(k->key, "k8s_top_clients") || !strcmp(k->key, "web_basic_auth_file"))
+			assert_true(k->live);
+		else if (!strcmp(k->key, "max_flows") || !strcmp(k->key, "ports"))
+			assert_false(k->live);
+		else
+			fail_msg("%s differs", k->key);
+		config__copy(&a, &b, k);
+		assert_false(config__differs(&a, &b, k));
+	}
+	assert_int_equal(changed, 4);
+	assert_int_equal(a.k8s_top_clients, 7);
+	assert_int_equal(a.nports, 2);
+	assert_string_equal(a.web_basic_auth_file, "/u");
+
+	/* a list compares by its count and elements, not what lies past them */
+	config__defaults(&a);
+	config__defaults(&b);
+	assert_int_equal(config__parse_text(&a, "ports = 5 6 7\nports = 5\n", "t", err, sizeof(err)), 0);
+	assert_int_equal(config__parse_text(&b, "ports = 5\n", "t", err, sizeof(err)), 0);
+	for (size_t i = 0; i < config_nkeys; i++)
+		if (!strcmp(config_keys[i].key, "ports"))
+			assert_false(config__differs(&a, &b, &config_keys[i]));
+	/* what a restart needs is never live */
+	for (size_t i = 0; i < config_nkeys; i++) {
+		static const char *const restart[] = { "listen", "web_tls_cert_file",
+						       "web_tls_key_file", "max_flows", "tls", "hook" };
+
+		for (size_t j = 0; j < sizeof(restart) / sizeof(restart[0]); j++)
+			if (!strcmp(config_keys[i].key, restart[j]))
+				assert_false(config_keys[i].live);
+	}
+}
+
 static void test_listen(void **state)
 {
 	char host[64];
@@ -229,7 +336,8 @@ int main(void)
 		cmocka_unit_test(test_defaults), cmocka_unit_test(test_file_good),
 		cmocka_unit_test(test_file_bad), cmocka_unit_test(test_file_io),
 		cmocka_unit_test(test_cli),	 cmocka_unit_test(test_listen),
-		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_tls),	 cmocka_unit_test(test_web),
+		cmocka_unit_test(test_reload_keys),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
