@@ -303,8 +303,15 @@ static __always_inline void dns_message(struct __sk_buff *skb, struct ra_dns_pkt
 	__u64 n = avail < RA_DNS_PARSE_MAX ? avail : RA_DNS_PARSE_MAX;
 	int err;
 
-	RA_MASK(n, RA_DNS_MASK);	/* a length the verifier can bound */
-	if (n < 1 || bpf_skb_load_bytes(skb, off, s->buf, n))
+	if (n < 1)
+		return;
+	/* A length the verifier can bound on both sides: 1 to RA_DNS_BUF
+	 * (bpf_skb_load_bytes() takes no 0, and Linux 6.1 learns no lower
+	 * bound from n != 0). */
+	n--;
+	RA_MASK(n, RA_DNS_MASK);
+	n++;
+	if (bpf_skb_load_bytes(skb, off, s->buf, n))
 		return;
 	err = ra_dns_parse(s->buf, n, msg_len, m);
 	if (err == RA_DNS_E_PARTIAL) {

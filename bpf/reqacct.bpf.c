@@ -231,6 +231,9 @@ static __always_inline void sockops_account(struct bpf_sock_ops *ops, int state,
 		cur[RA_CNT_BYTES_SENT]--;
 	if ((sk->__sk_common.skc_flags & (1UL << SOCK_DONE)) && cur[RA_CNT_BYTES_RECV])
 		cur[RA_CNT_BYTES_RECV]--;
+	/* Unrolled: Linux 6.1's check_cfg() rejects this two-pass loop as
+	 * clang lays it out (its back-edge a fall-through, not a jump). */
+#pragma unroll
 	for (int d = RA_CNT_BYTES_SENT; d <= RA_CNT_BYTES_RECV; d++) {
 		if (!first && cur[d] > st->seen[d])
 			owner_add(sk, &w, &st->owner, d, cur[d] - st->seen[d]);

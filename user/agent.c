@@ -346,6 +346,8 @@ static void tls_setup(struct agent *a)
 		{ s->progs.ra_ssl_read, CONFIG_TLS_OPENSSL }, { s->progs.ra_ssl_read_ex, CONFIG_TLS_OPENSSL },
 		{ s->progs.ra_ssl_ret, CONFIG_TLS_OPENSSL }, { s->progs.ra_go_read, CONFIG_TLS_GO },
 		{ s->progs.ra_go_write, CONFIG_TLS_GO }, { s->progs.ra_exec, CONFIG_TLS_GO },
+		{ s->progs.ra_h2_headers, CONFIG_TLS_GO }, { s->progs.ra_h2_status, CONFIG_TLS_GO },
+		{ s->progs.ra_h2_data, CONFIG_TLS_GO }, { s->progs.ra_h2_close, CONFIG_TLS_GO },
 	};
 
 	if (a->cfg.tls && a->hook != HOOK_TRACEPOINT) {
