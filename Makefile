@@ -134,8 +134,22 @@ vmlinux:
 run: all
 	$(OUTPUT)/reqacct agent $(ARGS)
 
-bench: all
+bench: all $(OUTPUT)/bench-naive
 	tools/bench/run
+
+# Benchmark only, not part of the agent: the "usual approach" TLS tracer
+# BENCHMARKS.md compares reqacct with (tools/bench/naive).
+.PHONY: bench-naive
+bench-naive: $(OUTPUT)/bench-naive
+
+$(OUTPUT)/bench-naive.bpf.o: tools/bench/naive/naive.bpf.c tools/bench/naive/naive.h $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench-naive: tools/bench/naive/naive.c tools/bench/naive/naive.h $(OUTPUT)/user/elfbin.o \
+		$(OUTPUT)/bench-naive.bpf.o
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/user/elfbin.o -o $@ $(LDLIBS)
 
 deps:
 	tools/install-deps.sh

@@ -31,14 +31,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ralib import Cgroups, Procs, kubeapi_fixture, make_cert, require, require_root, tmpdir, wait_port  # noqa: E402
 import benchlib  # noqa: E402
-from benchlib import AgentRunner, compare, hey, print_table  # noqa: E402
+from benchlib import AgentRunner, Alone, compare, hey, print_table  # noqa: E402
 
 PORT = 18093
 COMM = "h2benchsrv"	# not the tests' apisrv: --tls-comm probes only this one
@@ -73,41 +72,6 @@ class ProgramStats:
             if p.startswith(PROGRAMS):
                 out[p] = ((c - c0) / units, (t - t0) / (c - c0) if c > c0 else 0)
         return out
-
-
-class Alone:
-    """Another reqacct agent (a test run meanwhile) probes every Go program,
-    this server and hey included, and its programs have the same names as
-    ours in bpf_stats: each run waits until no other agent has run for
-    `quiet` s (at most `wait` s), and counts the runs one ran during."""
-
-    def __init__(self, procs, wait, quiet=15):
-        self.procs, self.wait, self.quiet, self.spoilt, self.seen = procs, wait, quiet, 0, 0
-
-    def others(self):
-        mine = {p.pid for p in self.procs.procs}
-        out = []
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    comm, state = f.read().rsplit(")", 1)
-            except OSError:
-                continue
-            if comm.endswith("(reqacct") and state.split()[0] != "Z" and int(pid) not in mine:
-                out.append(int(pid))
-        if out:
-            self.seen = time.time()
-        return out
-
-    def run(self, work):
-        end = time.time() + self.wait
-        while self.others() or time.time() - self.seen < self.quiet:
-            if time.time() > end:
-                raise RuntimeError(f"other reqacct agents ran all the last {self.wait} s")
-            time.sleep(0.5)
-        r = work()
-        self.spoilt += bool(self.others())
-        return r
 
 
 def print_programs(title, rows):
