@@ -186,6 +186,8 @@ struct http_server *http__start(struct http_config *cfg)
 		websec__free_secret(cfg->tls_key);
 		free(cfg->tls_cert);
 		websec__auth_free(cfg->auth);
+		cfg->tls_cert = cfg->tls_key = NULL;
+		cfg->auth = NULL;
 		return NULL;
 	}
 	pthread_mutex_init(&s->lock, NULL);

@@ -5,7 +5,8 @@
 The agent serves /metrics over TLS (a certificate made here with openssl)
 on a loopback port, with basic auth: curl with the right password gets the
 metrics, a wrong or no password gets 401 with WWW-Authenticate, plain HTTP
-to the TLS port fails and the agent keeps serving; a real Prometheus
+to the TLS port fails and the agent keeps serving; it is bound to the
+address asked for only; a real Prometheus
 scrapes it with ca_file and basic_auth (and a job with a wrong password is
 down). Bad certificate, key or auth files stop the start with a message
 naming the file. SIGHUP re-reads the config file: a bad one keeps the old
@@ -291,6 +292,9 @@ def main():
                      f"{status} {hdr}")
             chk.eq("the index needs the password too", scraper.get("/", password=None)[0], 401)
             plain_http(chk, scraper)
+            with socket.socket() as s:
+                chk.true("bound to 127.0.0.1 only: 127.0.0.2 is refused",
+                         s.connect_ex(("127.0.0.2", AGENT_PORT)) != 0)
             prometheus(chk, procs, d, crt)
             reload(chk, agent, scraper, conf, auth, log, base)
 
