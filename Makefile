@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # reqacct build. `make` builds .output/reqacct; `make test` runs the unit tests
-# (no root); `make check` runs every test (root, BPF); `make deps` installs
-# what building and testing need (Debian, apt-get).
+# (no root); `make check` runs every test (root, BPF); `make check-kernel`
+# loads the BPF object on Debian 12's Linux 6.1 under qemu (part of `make
+# check`); `make deps` installs what building and testing need (Debian, apt-get).
 
 OUTPUT ?= .output
 override OUTPUT := $(abspath $(OUTPUT))
@@ -57,7 +58,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -Ibpf
 FUZZ_SECONDS ?= 60
 
-.PHONY: all clean test check check-root check-deploy check-asan check-valgrind deps vmlinux run bench fmt fuzz fuzz-smoke
+.PHONY: all clean test check check-root check-kernel check-deploy check-asan check-valgrind deps vmlinux run bench fmt fuzz fuzz-smoke
 all: $(OUTPUT)/reqacct
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -120,12 +121,18 @@ check-valgrind: $(UNIT_TESTS)
 	$(Q)UNIT_WRAPPER="valgrind -q --error-exitcode=1 --leak-check=full \
 		--errors-for-leak-kinds=definite" tests/run-unit.sh $(UNIT_TESTS)
 
+# The BPF object on Debian 12's own kernel (6.1) booted under qemu: load,
+# attach, count, detach (tests/kernel/qemu-6.1.sh; root; the kernel package
+# is cached in $(OUTPUT)/kernel). Exit 77 is a skip (outside CI only).
+check-kernel: all
+	$(Q)OUTPUT=$(OUTPUT) tests/kernel/qemu-6.1.sh; rc=$$?; [ $$rc = 77 ] || exit $$rc
+
 # The deployment files, offline: rules, scrape config, manifests, unit, dashboard.
 check-deploy:
 	$(Q)sh tests/deploy/check.sh
 
 # Every test: what CI runs (README "Quick start").
-check: test check-asan check-valgrind fuzz-smoke check-deploy check-root
+check: test check-asan check-valgrind fuzz-smoke check-deploy check-kernel check-root
 
 # Regenerate the pinned vmlinux.h on purpose from a kernel's BTF.
 vmlinux:
