@@ -150,6 +150,8 @@ void k8s__set_top(struct k8s_state *s, __u32 top_clients, __u32 top_window_s)
 	pthread_mutex_lock(&s->lock);
 	s->top_max = top_clients;
 	s->window_ns = (__u64)top_window_s * 1000000000ULL;
+	if (s->window_end && s->window_end > monotime_ns() + s->window_ns)
+		s->window_end = monotime_ns() + s->window_ns;	/* a shorter window: now */
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -203,33 +205,11 @@ static void count(struct k8s_table *t, const struct k8s_key *k, const struct ra_
 /* Costlier first; at equal cost, those in the top K stay. */
 static int cmp_cost(const void *pa, const void *pb)
 {
-	const struct client_row *a = *(struct client_row *const *)pa;
-	const struct client_row *b = *(struct client_row *const *)pb;
+	const struct client_row *a = pa, *b = pb;
 
 	if (a->cost_ns != b->cost_ns)
 		return a->cost_ns < b->cost_ns ? 1 : -1;
 	return (int)b->top - (int)a->top;
-}
-
-/* A window ended: its K costliest clients are the top K of the next. */
-static void rank_clients(struct k8s_state *s)
-{
-	struct client_row **v = malloc(((size_t)s->nclients + 1) * sizeof(*v));
-	__u32 n = 0;
-
-	if (!v)
-		return;		/* the top K stays as it was */
-	for (__u32 i = 0; i < CLIENT_SLOTS; i++)
-		if (s->clients[i].used)
-			v[n++] = &s->clients[i];
-	qsort(v, n, sizeof(*v), cmp_cost);
-	s->ntop = 0;
-	for (__u32 i = 0; i < n; i++) {
-		v[i]->top = i < s->top_max;
-		s->ntop += v[i]->top;
-		v[i]->cost_ns = 0;
-	}
-	free(v);
 }
 
 /* The row of client c, or NULL. Under the lock. */
@@ -240,6 +220,34 @@ static struct client_row *client_find(struct k8s_state *s, const struct k8s_clie
 	while (s->clients[i].used && memcmp(&s->clients[i].c, c, sizeof(*c)))
 		i = (i + 1) % CLIENT_SLOTS;
 	return &s->clients[i];
+}
+
+/* A window ended: its K costliest clients are the top K of the next. The
+ * others without cost in it are forgotten, so the table holds the clients of
+ * the last window, not every client ever seen: a newcomer finds room. */
+static void rank_clients(struct k8s_state *s)
+{
+	struct client_row *v = malloc(((size_t)s->nclients + 1) * sizeof(*v));
+	__u32 n = 0;
+
+	if (!v)
+		return;		/* the top K stays as it was */
+	for (__u32 i = 0; i < CLIENT_SLOTS; i++)
+		if (s->clients[i].used)
+			v[n++] = s->clients[i];
+	qsort(v, n, sizeof(*v), cmp_cost);
+	memset(s->clients, 0, CLIENT_SLOTS * sizeof(*s->clients));
+	s->ntop = s->nclients = 0;
+	for (__u32 i = 0; i < n; i++) {
+		v[i].top = i < s->top_max;
+		if (!v[i].top && !v[i].cost_ns)
+			continue;
+		v[i].cost_ns = 0;
+		*client_find(s, &v[i].c) = v[i];
+		s->ntop += v[i].top;
+		s->nclients++;
+	}
+	free(v);
 }
 
 /* Charge cost_ns to client c; whether it has rows of its own. Under the lock. */
@@ -432,7 +440,7 @@ static struct out_row *out_rows(struct agent *a, struct k8s_table *t, bool agent
 			r->n.cgroup = "";
 			r->n.comm[0] = r->n.peer[0] = '\0';
 		} else if (k->other) {
-			strcpy(r->n.peer, "other");
+			strcpy(r->n.peer, PEER_OTHER);
 		}
 		if (k->client_cgroup) {
 			r->client_cgroup = cgroup_names__get(a->cgroups, k->client_cgroup);
