@@ -28,6 +28,7 @@
 #include "log.h"
 #include "monotime.h"
 #include "netns.h"
+#include "peers.h"
 #include "pods.h"
 #include "prom.h"
 #include "reqacct.skel.h"
@@ -53,6 +54,8 @@ static void usage(FILE *f)
 		"  -p, --port N            watched TCP port; repeat for more, replaces the\n"
 		"                          default set 443 6443 2379 10250 53\n"
 		"      --max-flows N       flow table entries (default %u)\n"
+		"      --max-peers N       peers with series of their own per process, role and\n"
+		"                          port; the others are peer=\"other\" (default %u)\n"
 		"      --hook MODE         auto (default), tracepoint (Linux 6.3+) or sockops\n"
 		"      --cgroup DIR        cgroup v2 directory the cgroup programs (DNS,\n"
 		"                          sockops) attach to (default: the cgroup2 root)\n"
@@ -101,7 +104,7 @@ static void usage(FILE *f)
 		"  reqacct agent --dns-port 53 --dns-port 5353 --dns-top-names 20\n"
 		"  reqacct agent -c /etc/reqacct/agent.conf   # kill -HUP re-reads it\n"
 		"  curl -s localhost:9464/metrics | grep reqacct_tcp_bytes_total\n",
-		RA_MAX_FLOWS, RA_MAX_DNS_FLOWS);
+		RA_MAX_FLOWS, MAX_PEERS_DEFAULT, RA_MAX_DNS_FLOWS);
 }
 
 /* Options without a short letter of their own. */
@@ -113,6 +116,7 @@ static const struct option opts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "port", required_argument, NULL, 'p' },
 	{ "max-flows", required_argument, NULL, 'F' },
+	{ "max-peers", required_argument, NULL, 'B' },
 	{ "hook", required_argument, NULL, 'H' },
 	{ "cgroup", required_argument, NULL, 'G' },
 	{ "cgroupfs", required_argument, NULL, 'M' },
@@ -452,7 +456,8 @@ static int setup(struct agent *a)
 	a->h2flow = h2flow__new();
 	a->netns = netns__new();
 	a->pods = pods__new(a->cfg.pod_logs_dir);
-	if (!a->cgroups || !a->dns || !a->k8s || !a->h2flow || !a->netns || !a->pods)
+	a->peers = peers__new(a->cfg.max_peers, a->cfg.max_flows + RA_MAX_HTTP_FLOWS);
+	if (!a->cgroups || !a->dns || !a->k8s || !a->h2flow || !a->netns || !a->pods || !a->peers)
 		return -ENOMEM;
 	return 0;
 }
@@ -694,6 +699,7 @@ out:
 	h2flow__free(a.h2flow);
 	netns__free(a.netns);
 	pods__free(a.pods);
+	peers__free(a.peers);
 	tls__free(a.tls);
 	return rc ? 1 : 0;
 }

@@ -30,6 +30,7 @@ struct agent {
 	struct h2flow_state *h2flow;	/* HTTP/2 decoded from frames (h2flow.c) */
 	struct netns_state *netns;	/* addresses of this node's namespaces (netns.c) */
 	struct pods_state *pods;	/* what the cgroups are (pods.c) */
+	struct peers *peers;		/* the peer budget of the flow families (peers.c) */
 };
 
 int do_agent(int argc, char **argv);
@@ -47,6 +48,7 @@ int collect__snapshot(struct agent *a, const char *path);
 /* The label values of a flow (collect.c), shared by the TCP and DNS families. */
 #define FLOW_LABELS 5	/* role, cgroup, comm, port, peer */
 #define PEER_OVERFLOW "overflow"	/* every label of an overflow bucket */
+#define PEER_OTHER "other"	/* the peers beyond the budget (peers.h) */
 struct ra_flow_key;
 struct prom_label;
 struct flow_names {

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "prom.h"
 #include "netns.h"
+#include "peers.h"
 #include "pods.h"
 #include "reqacct.skel.h"
 
@@ -78,7 +79,9 @@ static void peer_str(const __u8 a[RA_ADDR_LEN], char *out, size_t len)
 {
 	static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 
-	if (!memcmp(a, v4mapped, sizeof(v4mapped)))
+	if (!memcmp(a, PEERS_OTHER, RA_ADDR_LEN))
+		snprintf(out, len, "%s", PEER_OTHER);
+	else if (!memcmp(a, v4mapped, sizeof(v4mapped)))
 		inet_ntop(AF_INET, a + 12, out, len);
 	else
 		inet_ntop(AF_INET6, a, out, len);
@@ -162,7 +165,16 @@ static void sum_percpu(const struct ra_flow_val *pcpu, int ncpus, struct ra_flow
 			out->cnt[i] += pcpu[c].cnt[i];
 }
 
-/* All flows plus one pseudo-flow per non-empty overflow slot. */
+/* Bytes both ways: which of the flows first seen at once keep their peer. */
+static __u64 flow_weight(const void *val)
+{
+	const struct ra_flow_val *v = val;
+
+	return v->cnt[RA_CNT_BYTES_SENT] + v->cnt[RA_CNT_BYTES_RECV];
+}
+
+/* All flows (peers beyond the budget folded, peers.h) plus one pseudo-flow
+ * per non-empty overflow slot. */
 static struct flow *read_flows(struct agent *a, size_t *nflows)
 {
 	__u32 max = bpf_map__max_entries(a->skel->maps.ra_flows), n = 0;
@@ -181,6 +193,8 @@ static struct flow *read_flows(struct agent *a, size_t *nflows)
 		pr_warn("reading ra_flows: %s\n", strerror(-err));
 		goto fail;
 	}
+	n = peers__fold(a->peers, keys, vals, n, sizeof(*keys), sizeof(*vals),
+			offsetof(struct ra_flow_val, last_tgid) / sizeof(__u64), flow_weight);
 	for (__u32 i = 0; i < n; i++, nf++) {
 		f[nf].k = keys[i];
 		f[nf].v = vals[i];

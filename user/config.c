@@ -58,6 +58,7 @@ void config__defaults(struct ra_config *c)
 	memcpy(c->ports, default_ports, sizeof(default_ports));
 	c->nports = sizeof(default_ports) / sizeof(default_ports[0]);
 	c->max_flows = RA_MAX_FLOWS;
+	c->max_peers = MAX_PEERS_DEFAULT;
 	c->max_listeners = RA_MAX_LISTENERS;
 	c->hook = HOOK_AUTO;
 	c->dns = true;
@@ -231,6 +232,7 @@ static const struct {
 	unsigned long lo, hi;
 } numbers[] = {
 	{ "max_flows", offsetof(struct ra_config, max_flows), 1, MAX_FLOWS_LIMIT },
+	{ "max_peers", offsetof(struct ra_config, max_peers), 1, MAX_FLOWS_LIMIT },
 	{ "max_listeners", offsetof(struct ra_config, max_listeners), 1, MAX_LISTENERS_LIMIT },
 	{ "dns_timeout_ms", offsetof(struct ra_config, dns_timeout_ms), 1, DNS_TIMEOUT_MAX_MS },
 	{ "dns_top_names", offsetof(struct ra_config, dns_top_names), 0, DNS_TOP_NAMES_MAX },
@@ -457,6 +459,7 @@ const struct config_key config_keys[] = {
 	KEY("listen", CONFIG_STR, listen, false),
 	LIST("ports", ports, nports, false),
 	KEY("max_flows", CONFIG_U32, max_flows, false),
+	KEY("max_peers", CONFIG_U32, max_peers, false),
 	KEY("max_listeners", CONFIG_U32, max_listeners, false),
 	KEY("hook", CONFIG_ENUM, hook, false),
 	KEY("cgroup", CONFIG_STR, cgroup, false),

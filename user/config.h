@@ -19,6 +19,10 @@ enum hook_mode {
 	HOOK_SOCKOPS,		/* sockops byte deltas (fallback, Linux 5.15+) */
 };
 
+/* Peers with series of their own per process, role and port (peers.h): a
+ * server's busiest clients stay visible, and a server with 100k clients
+ * costs hundreds of series per family, not 100k. */
+#define MAX_PEERS_DEFAULT 100
 #define CONFIG_PATH_MAX 4096
 #define CONFIG_ERR_MAX 512
 #define CONFIG_TLS_LIBS_MAX 8
@@ -28,6 +32,7 @@ struct ra_config {
 	__u16 ports[RA_MAX_PORTS];	/* watched TCP ports */
 	__u32 nports;
 	__u32 max_flows;		/* ra_flows entries */
+	__u32 max_peers;		/* peers with series of their own per process, role, port */
 	__u32 max_listeners;		/* ra_listeners entries */
 	enum hook_mode hook;
 	char cgroup[CONFIG_PATH_MAX];	/* cgroup v2 dir for the sockops fallback; "" = root */

@@ -38,6 +38,7 @@
 #include "elfbin.h"
 #include "gotls.h"
 #include "log.h"
+#include "peers.h"
 #include "prom.h"
 #include "reqacct.skel.h"
 
@@ -661,6 +662,12 @@ static void row_labels(const struct http_row *r, struct prom_label *l)
 
 #define HTTP_LABELS (FLOW_LABELS + 2)
 
+/* Requests: which of the flows first seen at once keep their peer. */
+static __u64 http_weight(const void *val)
+{
+	return ((const struct ra_http_val *)val)->requests;
+}
+
 void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e)
 {
 	__u32 max = bpf_map__max_entries(a->skel->maps.ra_http_flows), n = 0;
@@ -695,6 +702,8 @@ void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e)
 		      keys, vals, &n))
 		goto out;
 	e->http_flows = n;
+	n = peers__fold(a->peers, keys, vals, n, sizeof(*keys), sizeof(*vals),
+			offsetof(struct ra_http_val, last_tgid) / sizeof(__u64), http_weight);
 	for (__u32 i = 0; i < n; i++, nr++) {
 		r[nr].k = keys[i];
 		r[nr].v = vals[i];
