@@ -579,3 +579,82 @@ const struct podmeta_pod *podmeta__find_pod(const struct podmeta_names *names, c
 	}
 	return NULL;
 }
+
+int podmeta__parse_container_link(const char *name, size_t len, struct podmeta_container *out,
+				  char *err, size_t errlen)
+{
+	struct span s = { name, len }, base, ctr;
+	const char *dash, *us;
+
+	memset(out, 0, sizeof(*out));
+	if (!cut_suffix(s, ".log", &base))
+		return errmsg(err, errlen, -EINVAL, "container log link name does not end in .log");
+	dash = base.n > CID_LEN ? base.p + base.n - CID_LEN - 1 : NULL;
+	if (!dash || *dash != '-' ||
+	    !parse_cid((struct span){ dash + 1, CID_LEN }, out->id))
+		return errmsg(err, errlen, -EINVAL,
+			      "no '-' and 64 hex digits (the container ID) before .log at byte %zu",
+			      base.n > CID_LEN ? base.n - CID_LEN - 1 : (size_t)0);
+	for (us = dash; us > base.p && us[-1] != '_'; us--)
+		;
+	ctr = (struct span){ us, (size_t)(dash - us) };
+	if (us == base.p || !memchr(base.p, '_', (size_t)(us - 1 - base.p)))
+		return errmsg(err, errlen, -EINVAL,
+			      "not <pod>_<namespace>_<container>-<id>.log (too few '_')");
+	if (!dns_label(ctr))
+		return errmsg(err, errlen, -EINVAL,
+			      "container name at byte %zu is not a DNS-1123 label",
+			      (size_t)(us - base.p));
+	memcpy(out->name, ctr.p, ctr.n);
+	return 0;
+}
+
+static int cmp_container(const void *a, const void *b)
+{
+	return strcmp(((const struct podmeta_container *)a)->id,
+		      ((const struct podmeta_container *)b)->id);
+}
+
+int podmeta__scan_containers(const char *dir, struct podmeta_containers *out, char *err,
+			     size_t errlen)
+{
+	struct dirent *de;
+	DIR *d;
+
+	out->n = out->skipped = out->dropped = 0;
+	d = opendir(dir);
+	if (!d) {
+		int e = errno;
+
+		return errmsg(err, errlen, -e, "cannot read the container log directory %s: %s",
+			      dir, strerror(e));
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (out->n == out->cap) {
+			out->dropped++;
+			continue;
+		}
+		if (podmeta__parse_container_link(de->d_name, strlen(de->d_name), &out->c[out->n],
+						  NULL, 0))
+			out->skipped++;
+		else
+			out->n++;
+	}
+	closedir(d);
+	qsort(out->c, out->n, sizeof(out->c[0]), cmp_container);
+	return 0;
+}
+
+const char *podmeta__container_name(const struct podmeta_containers *cs, const char *id)
+{
+	struct podmeta_container key = {};
+	const struct podmeta_container *c;
+
+	if (!id[0] || strlen(id) >= sizeof(key.id))
+		return NULL;
+	strcpy(key.id, id);
+	c = bsearch(&key, cs->c, cs->n, sizeof(key), cmp_container);
+	return c ? c->name : NULL;
+}

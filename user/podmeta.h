@@ -105,8 +105,7 @@ int podmeta__parse(const char *path, size_t len, struct podmeta *out, char *err,
  * namespace, its name and the names of its containers; which container ID is
  * which container name cannot be known from there (the files are named by
  * restart count, not by container ID), only the pod-level names are sure.
- * (/var/log/containers/<pod>_<namespace>_<container>-<id>.log links carry the
- * ID, and are not read here.)
+ * The links next to it do: podmeta__scan_containers below.
  */
 struct podmeta_pod {
 	char uid[PODMETA_UID_MAX];
@@ -140,5 +139,36 @@ int podmeta__scan_logs(const char *dir, struct podmeta_names *out, char *err, si
 
 /* The pod of a UID (as podmeta__parse gives it), or NULL. */
 const struct podmeta_pod *podmeta__find_pod(const struct podmeta_names *names, const char *uid);
+
+/*
+ * Container names by container ID, from the kubelet's links in
+ * /var/log/containers: <pod-name>_<namespace>_<container-name>-<id>.log
+ * (pkg/kubelet/kuberuntime/legacy.go, logSymlink; a name cut at 255 bytes
+ * loses its ID and is skipped).
+ */
+struct podmeta_container {
+	char id[PODMETA_ID_MAX];
+	char name[PODMETA_CTR_NAME_MAX];
+};
+
+struct podmeta_containers {
+	struct podmeta_container *c;	/* the caller's array of cap entries */
+	size_t cap;
+	size_t n;		/* filled, sorted by id */
+	size_t skipped;		/* names not of that shape */
+	size_t dropped;		/* left out: the table was full */
+};
+
+/* One link name (len bytes) into out. 0, or -EINVAL with what and where. */
+int podmeta__parse_container_link(const char *name, size_t len, struct podmeta_container *out,
+				  char *err, size_t errlen);
+
+/* Read dir (/var/log/containers) into out (c and cap set by the caller).
+ * 0, or -errno with a message in err when dir cannot be read. */
+int podmeta__scan_containers(const char *dir, struct podmeta_containers *out, char *err,
+			     size_t errlen);
+
+/* The name of the container with this ID, or NULL. */
+const char *podmeta__container_name(const struct podmeta_containers *cs, const char *id);
 
 #endif

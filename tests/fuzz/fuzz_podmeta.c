@@ -6,7 +6,8 @@
  * PATH_MAX bytes long; on success every field is a NUL-terminated string of
  * its kind (a UID of 32 or 36 bytes, a 64-digit ID), the labels are from
  * their sets and agree with the kind, and a trailing '/' changes nothing; a
- * pod directory name that parses is rebuilt exactly from its fields. */
+ * pod directory name that parses is rebuilt exactly from its fields, and a
+ * container log link's name and ID are its last fields. */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -84,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *t = malloc(size ? size : 1), *t2 = malloc(size + 1), err[256], dir[1024];
 	struct podmeta m, m2;
 	struct podmeta_pod p;
+	struct podmeta_container c;
 	int rc;
 
 	if (!t || !t2)
@@ -117,6 +119,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (size_t)snprintf(dir, sizeof(dir), "%s_%s_%s", p.namespace_, p.name, p.uid) !=
 			    size ||
 		    memcmp(dir, t, size))
+			abort();
+	} else if (rc != -EINVAL || !err[0]) {
+		abort();
+	}
+	err[0] = '\0';
+	rc = podmeta__parse_container_link(t, size, &c, err, sizeof(err));
+	if (rc == 0) {
+		check_str(c.id, sizeof(c.id));
+		check_str(c.name, sizeof(c.name));
+		/* The name and ID end the link name: "..._<name>-<id>.log". */
+		if (strlen(c.id) != 64 || !c.name[0] ||
+		    (size_t)snprintf(dir, sizeof(dir), "_%s-%s.log", c.name, c.id) > size ||
+		    memcmp(dir, t + size - strlen(dir), strlen(dir)))
 			abort();
 	} else if (rc != -EINVAL || !err[0]) {
 		abort();

@@ -7,7 +7,9 @@ id, and a host service), a kubelet-shaped log directory naming the pods,
 and a client in each cgroup talking to a watched port. Each cgroup the TCP
 families name gets reqacct_cgroup_info with its kind, pod UID, namespace,
 pod name, container ID, QoS class, runtime, or unit; a pod the log
-directory does not name is "(unknown)", not missing."""
+directory does not name is "(unknown)", not missing; the container name comes
+from the kubelet's link in /var/log/containers (the one without a link:
+"(unknown)")."""
 import os
 import subprocess
 import sys
@@ -24,12 +26,12 @@ SHAPES = {
     "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + UID_A.replace("-", "_") +
     ".slice/cri-containerd-" + CID_A + ".scope":
         dict(kind="container", pod_uid=UID_A, namespace="kube-system", pod="node-agent-x7k2p",
-             container_id=CID_A, qos="burstable", runtime="containerd", unit=""),
+             container="agent", container_id=CID_A, qos="burstable", runtime="containerd", unit=""),
     "kubepods/besteffort/pod" + UID_B + "/" + CID_B:
-        dict(kind="container", pod_uid=UID_B, namespace="(unknown)", pod="(unknown)", container_id=CID_B,
-             qos="besteffort", runtime="unknown", unit=""),
+        dict(kind="container", pod_uid=UID_B, namespace="(unknown)", pod="(unknown)", container="(unknown)",
+             container_id=CID_B, qos="besteffort", runtime="unknown", unit=""),
     "system.slice/reqacct-test-fake.service":
-        dict(kind="host", pod_uid="", namespace="", pod="", container_id="", qos="", runtime="",
+        dict(kind="host", pod_uid="", namespace="", pod="", container="", container_id="", qos="", runtime="",
              unit="reqacct-test-fake.service"),
 }
 
@@ -40,6 +42,10 @@ def main():
         logs = os.path.join(d, "pods", f"kube-system_node-agent-x7k2p_{UID_A}", "agent")
         os.makedirs(logs)
         open(os.path.join(logs, "0.log"), "w").close()
+        # The kubelet's link: /var/log/containers/<pod>_<namespace>_<container>-<id>.log
+        os.makedirs(os.path.join(d, "containers"))
+        os.symlink(os.path.join(logs, "0.log"),
+                   os.path.join(d, "containers", f"node-agent-x7k2p_kube-system_agent-{CID_A}.log"))
         for rel in SHAPES:
             os.makedirs(cg.path(rel))
         procs.start([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(PORT)], cg.path("srv"),

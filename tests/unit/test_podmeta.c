@@ -374,6 +374,43 @@ static void test_pod_dirs(void **state)
 	}
 }
 
+#define CID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static const struct {
+	const char *name, *err;
+} bad_links[] = {
+	{ "web_default_app-" CID ".txt", "container log link name does not end in .log" },
+	{ "web_default_app_" CID ".log",
+	  "no '-' and 64 hex digits (the container ID) before .log at byte 15" },
+	{ "web_default_app-" CID "0.log",
+	  "no '-' and 64 hex digits (the container ID) before .log at byte 16" },
+	{ "app-" CID ".log", "not <pod>_<namespace>_<container>-<id>.log (too few '_')" },
+	{ "default_app-" CID ".log", "not <pod>_<namespace>_<container>-<id>.log (too few '_')" },
+	{ "web_default_App-" CID ".log", "container name at byte 12 is not a DNS-1123 label" },
+	{ "web_default_-" CID ".log", "container name at byte 12 is not a DNS-1123 label" },
+	{ "x.log", "no '-' and 64 hex digits (the container ID) before .log at byte 0" },
+};
+
+/* The kubelet's /var/log/containers links: container name by ID. */
+static void test_container_links(void **state)
+{
+	const char *ok = "coredns-5d78c9869d-x2x7q_kube-system_coredns-" CID ".log";
+	struct podmeta_container c;
+	char err[256];
+
+	assert_int_equal(podmeta__parse_container_link(ok, strlen(ok), &c, err, sizeof(err)), 0);
+	assert_string_equal(c.name, "coredns");
+	assert_string_equal(c.id, CID);
+	for (size_t i = 0; i < sizeof(bad_links) / sizeof(bad_links[0]); i++) {
+		const char *n = bad_links[i].name;
+
+		err[0] = '\0';
+		assert_int_equal(podmeta__parse_container_link(n, strlen(n), &c, err, sizeof(err)),
+				 -EINVAL);
+		assert_string_equal(err, bad_links[i].err);
+	}
+}
+
 /* A temporary /var/log/pods. */
 static char root[64];
 
@@ -553,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_pod_dirs),
+		cmocka_unit_test(test_container_links),
 		cmocka_unit_test_setup_teardown(test_scan_logs, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_scan_bounds, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_scan_errors, setup_tree, teardown_tree),
