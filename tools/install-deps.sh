@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Installs what building, running and testing reqacct need on Debian 12.
 set -eu
-BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcapstone-dev libncurses-dev pkg-config"
+BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libgnutls28-dev libcapstone-dev libncurses-dev pkg-config"
 TEST="libcmocka-dev tmux strace valgrind python3-yaml libclang-rt-14-dev nginx-light curl openssl prometheus python3 procps unbound bind9-dnsutils dnsperf golang-1.19-go golang-golang-x-net-dev iproute2 etcd-server qemu-system-x86 busybox-static"
 BENCH="hey nghttp2-client"
 missing=

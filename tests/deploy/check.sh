@@ -120,7 +120,7 @@ if [ -z "$PY" ]; then
 	skip "manifest, monitor and metric-name checks: no python3 with the yaml module (Debian: python3-yaml)"
 else
 	cat >"$tmp/check.py" <<'EOF'
-import json, os, re, sys
+import json, os, re, subprocess, sys
 import yaml
 
 D = "deploy"
@@ -689,6 +689,34 @@ errs = []
 blocks = re.findall(r"```promql\n(.*?)```", DOC, re.S)
 for i, b in enumerate(blocks):
     check_expr(b, f"docs/deploy.md promql block {i + 1}", errs)
+# The image: its runtime stage installs the package of every library the
+# built binary links (ldd, dpkg -S), and runs the agent.
+dockerfile = read(f"{D}/Dockerfile")
+stages = re.split(r"(?m)^FROM ", dockerfile)
+runtime = stages[-1] if len(stages) > 2 else ""
+pkgs = set(re.findall(r"\b(?:lib|zlib)[a-z0-9.+-]+", " ".join(re.findall(r"apt-get install[^&]*", runtime.replace("\\\n", " ")))))
+missing = []
+binary = ".output/reqacct"
+if os.path.exists(binary):
+    libs = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    direct = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True).stdout
+    for needed in re.findall(r"Shared library: \[([^\]]+)\]", direct):
+        m = re.search(re.escape(needed) + r" => (\S+)", libs)
+        if not m or needed.startswith(("libc.so", "libm.so")):
+            continue
+        pkg = ""
+        for path in (m.group(1), os.path.realpath(m.group(1))):	# merged /usr: either may be dpkg's
+            for alt in (path, path.replace("/usr/lib/", "/lib/", 1)):
+                pkg = pkg or subprocess.run(["dpkg", "-S", alt], capture_output=True, text=True).stdout.split(":")[0]
+        if pkg not in pkgs:
+            missing.append(f"{needed} ({pkg or 'no package owns it'})")
+    say(not missing and pkgs, f"Dockerfile: the runtime stage installs the package of every library reqacct links ({len(pkgs)})",
+        ", ".join(missing))
+else:
+    print("skip  Dockerfile libraries: .output/reqacct not built")
+say("ENTRYPOINT [\"/usr/local/bin/reqacct\"]" in runtime and "COPY --from=build /src/.output/reqacct /usr/local/bin/reqacct" in runtime,
+    "Dockerfile: /usr/local/bin/reqacct from the build stage is the entry point")
+
 say(blocks and not errs, f"docs/deploy.md: {len(blocks)} PromQL examples use README.md's metrics", "; ".join(errs))
 
 # Every dashboard query and docs example as a recording rule, for promtool
