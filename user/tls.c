@@ -627,7 +627,7 @@ struct http_row {
 	struct ra_http_key k;
 	struct ra_http_val v;
 	struct flow_names n;
-	char status[8];
+	char status[sizeof(PEER_OVERFLOW)];	/* "599", "unknown" or "overflow" */
 };
 
 static int cmp_http_row(const void *pa, const void *pb)
