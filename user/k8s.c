@@ -37,6 +37,7 @@
 
 #include "agent.h"
 #include "cgroup_names.h"
+#include "fnv.h"
 #include "kreq.h"
 #include "log.h"
 #include "monotime.h"
@@ -106,18 +107,6 @@ struct k8s_state {
 
 static const __u32 lat_bounds_us[RA_HTTP_LAT_BOUNDS] = { RA_HTTP_LAT_BOUNDS_US };
 #define CLIENT_SLOTS (2 * CLIENTS_MAX + 1)
-
-/* FNV-1a over bytes (keys are zeroed before they are filled, so padding and
- * string tails compare equal). */
-static __u64 fnv(const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	__u64 h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ c[i]) * 1099511628211ULL;
-	return h;
-}
 
 static int table_init(struct k8s_table *t, __u32 max)
 {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "peers.h"
 
 const __u8 PEERS_OTHER[RA_ADDR_LEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -27,16 +28,6 @@ struct peers {
 	__u32 max_peers;
 	__u64 folded;
 };
-
-static __u64 fnv(const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	__u64 h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ c[i]) * 1099511628211ULL;
-	return h;
-}
 
 /* k's entry; with add, made if there is room. NULL: absent (or no room). */
 static struct entry *find(struct table *t, const struct ra_flow_key *k, bool add)

@@ -36,6 +36,7 @@
 #include <sys/wait.h>
 
 #include "explain.h"
+#include "fnv.h"
 #include "monotime.h"
 #include "promparse.h"
 #include "top.h"
@@ -177,19 +178,18 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-static __u64 fnv(__u64 h, const char *s)
+/* h with string s and a separator (a byte no string holds). */
+static __u64 fnv_str(__u64 h, const char *s)
 {
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (h ^ 0xff) * 1099511628211ULL;	/* a separator */
+	return fnv_add(fnv_add(h, s, strlen(s)), "\xff", 1);
 }
 
 static __u64 series_hash(const struct prom_sample *s)
 {
-	__u64 h = fnv(14695981039346656037ULL, s->name);
+	__u64 h = fnv_str(FNV_OFFSET, s->name);
 
 	for (int i = 0; i < s->nlabels; i++)
-		h = fnv(fnv(h, s->key[i]), s->value[i]);
+		h = fnv_str(fnv_str(h, s->key[i]), s->value[i]);
 	return h ? h : 1;
 }
 
