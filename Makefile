@@ -54,11 +54,15 @@ FUZZ_SRCS := user/config.c user/prom.c user/cgroup_names.c user/resolv.c user/el
 # fuzz_scrape drives the real scrape endpoint (libmicrohttpd) over a socketpair.
 FUZZ_SRCS_scrape := user/http.c user/websec.c user/log.c
 FUZZ_LIBS_scrape := -lmicrohttpd -lgnutls -lbpf
+# fuzz_cli parses the agent's command line: agent.c and all it links (the
+# compiler takes the version define from this list too: one command line).
+FUZZ_SRCS_cli := $(filter-out $(FUZZ_SRCS) user/agent.c,$(LIB_SRCS)) user/agent.c
+FUZZ_LIBS_cli := $(LDLIBS) -DREQACCT_VERSION='"fuzz"'
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -Ibpf
+	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -Ibpf -I$(OUTPUT)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all clean test check check-root check-kernel check-deploy check-asan check-valgrind deps vmlinux run bench fmt fuzz fuzz-smoke
+.PHONY: all clean test check check-root check-root-asan check-kernel check-deploy check-asan check-valgrind deps vmlinux run bench fmt fuzz fuzz-smoke
 all: $(OUTPUT)/reqacct
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -80,7 +84,7 @@ $(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(OUTPUT)/user
 $(OUTPUT)/reqacct: $(OUTPUT)/user/main.o $(LIB_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
-	$(Q)ln -sf $(patsubst $(CURDIR)/%,%,$@) reqacct
+	$(Q)[ "$(OUTPUT)" != "$(CURDIR)/.output" ] || ln -sf .output/reqacct reqacct
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
@@ -102,6 +106,7 @@ $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(wildcard bpf/*.h user/
 		$(FUZZ_LIBS_$*)
 
 $(OUTPUT)/fuzz/fuzz_scrape: $(FUZZ_SRCS_scrape)
+$(OUTPUT)/fuzz/fuzz_cli: $(FUZZ_SRCS_cli) $(SKELS)
 
 fuzz: $(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZ_TARGETS))
 	$(Q)tests/run-fuzz.sh $(OUTPUT) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
@@ -116,6 +121,21 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 check-asan:
 	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan EXTRA_CFLAGS="$(SANITIZE)" \
 		EXTRA_LDLIBS="$(SANITIZE)" test
+
+# The integration tests against the agent built with ASan and UBSan: any
+# sanitizer report (a leak at exit included) fails the run. The reports are
+# files in $(OUTPUT)/asan/reports (the tests keep the agent's own output).
+ASAN_REPORTS = $(OUTPUT)/asan/reports
+check-root-asan:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan EXTRA_CFLAGS="$(SANITIZE)" \
+		EXTRA_LDLIBS="$(SANITIZE)" all
+	$(Q)rm -rf $(ASAN_REPORTS) && mkdir -p $(ASAN_REPORTS)
+	$(Q)REQACCT_BIN=$(OUTPUT)/asan/reqacct ASAN_OPTIONS=log_path=$(ASAN_REPORTS)/asan \
+		UBSAN_OPTIONS=log_path=$(ASAN_REPORTS)/ubsan:print_stacktrace=1 \
+		tests/run-integration.sh; rc=$$?; \
+	if [ -n "$$(ls $(ASAN_REPORTS))" ]; then \
+		echo "sanitizer reports ($(ASAN_REPORTS)):"; head -n 60 $(ASAN_REPORTS)/*; exit 1; \
+	fi; exit $$rc
 
 check-valgrind: $(UNIT_TESTS)
 	$(Q)UNIT_WRAPPER="valgrind -q --error-exitcode=1 --leak-check=full \

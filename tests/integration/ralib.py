@@ -17,7 +17,8 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REQACCT = os.path.join(ROOT, ".output", "reqacct")
+# The agent under test: REQACCT_BIN (make check-root-asan: the sanitized build), or the build.
+REQACCT = os.environ.get("REQACCT_BIN") or os.path.join(ROOT, ".output", "reqacct")
 SKIP = 77
 
 
