@@ -1,10 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# Runs the root integration tests (tests/integration/test_*.py). Exit 77 from
-# a test is a skip (only outside CI: under CI=true the tests fail instead).
+# Runs the root integration tests (tests/integration/test_*.py, or those
+# named as arguments). Exit 77 from a test is a skip (only outside CI: under
+# CI=true the tests fail instead).
 cd "$(dirname "$0")/integration" || exit 1
 passed=0 failed=0 skipped=0
-for t in test_*.py; do
+[ $# -gt 0 ] || set -- test_*.py
+for t in "$@"; do
 	echo "== $t"
 	/usr/bin/python3 "$t"
 	case $? in

@@ -74,6 +74,8 @@ void histogram_samples(struct prom_buf *b, const char *family, struct prom_label
 
 /* Read up to max entries of a hash map (in batches where the kernel can). */
 int dump_hash(int fd, size_t ksz, size_t vsz, __u32 max, void *keys, void *vals, __u32 *n);
+/* A per-CPU map's value at key: vsz bytes for each CPU into vals. 0 or -errno. */
+int percpu_lookup(struct agent *a, int fd, const void *key, void *vals, size_t vsz);
 /* Entries of a hash map (key by key: for maps whose entries are few). */
 __u32 count_entries(int fd, size_t ksz);
 

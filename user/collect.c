@@ -18,6 +18,7 @@
 
 #include "agent.h"
 #include "cgroup_names.h"
+#include "kwrote.h"
 #include "log.h"
 #include "prom.h"
 #include "netns.h"
@@ -36,6 +37,15 @@ const char *const role_names[RA_ROLE_MAX] = {
 	[RA_ROLE_CLIENT] = "client", [RA_ROLE_SERVER] = "server",
 };
 
+int percpu_lookup(struct agent *a, int fd, const void *key, void *vals, size_t vsz)
+{
+	int err = bpf_map_lookup_elem(fd, key, vals);
+
+	if (!err)
+		KERNEL_WROTE(vals, vsz * a->ncpus);
+	return err;
+}
+
 /* Read a hash map in batches (Linux 5.6+), else key by key. */
 int dump_hash(int fd, size_t ksz, size_t vsz, __u32 max, void *keys, void *vals,
 		     __u32 *n)
@@ -51,6 +61,8 @@ int dump_hash(int fd, size_t ksz, size_t vsz, __u32 max, void *keys, void *vals,
 		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch,
 					   (char *)keys + *n * ksz, (char *)vals + *n * vsz,
 					   &count, &opts);
+		KERNEL_WROTE((char *)keys + *n * ksz, (size_t)count * ksz);
+		KERNEL_WROTE((char *)vals + *n * vsz, (size_t)count * vsz);
 		*n += count;
 		if (err == -ENOENT)
 			return 0;
@@ -205,7 +217,7 @@ static struct flow *read_flows(struct agent *a, size_t *nflows)
 		__u32 role = slot / RA_MAX_PORTS, port = slot % RA_MAX_PORTS;
 
 		if (port >= a->cfg.nports ||
-		    bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.ra_overflow), &slot, pcpu))
+		    percpu_lookup(a, bpf_map__fd(a->skel->maps.ra_overflow), &slot, pcpu, sizeof(*pcpu)))
 			continue;
 		sum_percpu(pcpu, a->ncpus, &sum);
 		if (!memcmp(&sum, &(struct ra_flow_val){}, sizeof(sum)))
@@ -277,7 +289,7 @@ static __u64 stat_sum(struct agent *a, enum ra_stat s)
 	__u64 v[a->ncpus], sum = 0;
 	__u32 k = s;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.ra_stats), &k, v))
+	if (percpu_lookup(a, bpf_map__fd(a->skel->maps.ra_stats), &k, v, sizeof(v[0])))
 		return 0;
 	for (int c = 0; c < a->ncpus; c++)
 		sum += v[c];

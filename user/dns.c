@@ -532,7 +532,7 @@ void dns__collect(struct agent *a, struct prom_buf *b, struct map_entries *e)
 		__u32 port = slot % RA_MAX_DNS_PORTS;
 
 		if (port >= a->cfg.ndns_ports ||
-		    bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.ra_dns_overflow), &slot, pcpu))
+		    percpu_lookup(a, bpf_map__fd(a->skel->maps.ra_dns_overflow), &slot, pcpu, sizeof(*pcpu)))
 			continue;
 		sum_dns(pcpu, a->ncpus, &r[nr].v);
 		if (!memcmp(&r[nr].v, &(struct ra_dns_val){}, sizeof(r[nr].v)))

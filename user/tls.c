@@ -710,7 +710,7 @@ void tls__collect(struct agent *a, struct prom_buf *b, struct map_entries *e)
 		flow_names(a, &keys[i].flow, &r[nr].n);
 	}
 	for (__u32 role = 0; role < RA_ROLE_MAX; role++) {
-		if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.ra_http_overflow), &role, pcpu))
+		if (percpu_lookup(a, bpf_map__fd(a->skel->maps.ra_http_overflow), &role, pcpu, sizeof(*pcpu)))
 			continue;
 		sum_http(pcpu, a->ncpus, &r[nr].v);
 		if (!r[nr].v.requests && !r[nr].v.resp_bytes)

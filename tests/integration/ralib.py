@@ -19,6 +19,10 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The agent under test: REQACCT_BIN (make check-root-asan: the sanitized build), or the build.
 REQACCT = os.environ.get("REQACCT_BIN") or os.path.join(ROOT, ".output", "reqacct")
+START_S = float(os.environ.get("REQACCT_START_S", "15"))	# the agent's start (longer under valgrind)
+# The plain build: its memory use is the product's (a sanitizer's or
+# valgrind's is not, and memory checks are left out for them).
+PLAIN_BUILD = not os.environ.get("REQACCT_BIN")
 SKIP = 77
 
 
@@ -199,7 +203,7 @@ class Agent:
                               "--cgroup", cgroup] + args,
                              stdout=self.log, stderr=subprocess.STDOUT)
         try:
-            wait_port(port)
+            wait_port(port, timeout=START_S)
         except RuntimeError:
             self.log.flush()
             with open(log) as f:
