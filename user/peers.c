@@ -26,7 +26,6 @@ struct table {
 struct peers {
 	struct table flows, groups;
 	__u32 max_peers;
-	__u64 folded;
 };
 
 /* k's entry; with add, made if there is room. NULL: absent (or no room). */
@@ -75,11 +74,6 @@ void peers__free(struct peers *p)
 	free(p);
 }
 
-__u64 peers__folded(const struct peers *p)
-{
-	return p ? p->folded : 0;
-}
-
 /* Whether k keeps its peer: judged at its first sight, then remembered. A
  * flow that finds no room to be remembered is folded, now and after (the
  * table never shrinks), so its verdict does not change either. */
@@ -96,10 +90,7 @@ static bool judge(struct peers *p, const struct ra_flow_key *k)
 	if (!f)
 		return false;
 	f->own = grp && grp->n < p->max_peers;
-	if (f->own)
-		grp->n++;
-	else
-		p->folded++;
+	grp->n += f->own;
 	return f->own;
 }
 
@@ -135,7 +126,8 @@ __u32 peers__fold(struct peers *p, void *keys, void *vals, __u32 n, size_t ksz, 
 		judge(p, (const struct ra_flow_key *)(kc + o[j].i * ksz));
 	free(o);
 
-	/* Fold, and merge folded entries with equal keys (slot: index + 1). */
+	/* Fold, and merge folded entries with equal keys (slot: index + 1;
+	 * without memory for it, every peer is shown this time). */
 	slot = calloc(nslots, sizeof(*slot));
 	for (__u32 i = 0; i < n; i++) {
 		struct ra_flow_key *k = (struct ra_flow_key *)(kc + i * ksz);

@@ -37,9 +37,6 @@ void peers__free(struct peers *p);
 __u32 peers__fold(struct peers *p, void *keys, void *vals, __u32 n, size_t ksz, size_t vsz,
 		  size_t nsum, __u64 (*weight)(const void *val));
 
-/* Flows summed into peer="other" so far. */
-__u64 peers__folded(const struct peers *p);
-
 /* The peer address of the folded flows: all ones, which no peer has. */
 extern const __u8 PEERS_OTHER[RA_ADDR_LEN];
 
