@@ -128,6 +128,16 @@ static __always_inline void peer_v4(__u8 peer[RA_ADDR_LEN], __be32 a)
 	__builtin_memcpy(&peer[12], &a, sizeof(a));
 }
 
+/* Whether two flow keys are of one side of one connection: role, port and
+ * peer (a struct sock freed and reused for another connection differs in
+ * one of them, unless the same peer connects again in the same role). */
+static __always_inline bool same_conn(const struct ra_flow_key *a, const struct ra_flow_key *b)
+{
+	const __u64 *pa = (const __u64 *)a->peer, *pb = (const __u64 *)b->peer;
+
+	return a->role == b->role && a->port == b->port && pa[0] == pb[0] && pa[1] == pb[1];
+}
+
 /* The remote address of a socket. */
 static __always_inline void sk_peer(const struct sock *sk, __u8 peer[RA_ADDR_LEN])
 {

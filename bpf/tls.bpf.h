@@ -355,6 +355,17 @@ __noinline int http_data(const struct http_data *d)
 			return HTTP_NONE;
 	}
 	hc = bpf_map_lookup_elem(&ra_http_conns, &d->sk);
+	if (hc && hc->state != RA_HTTP_IDLE && !same_conn(&hc->key.flow, &d->flow)) {
+		/* Another connection's state on a reused struct sock: what a Go
+		 * process read is counted at its next call, which can come after
+		 * the close that forgot the connection (http_close) and so make
+		 * the entry again. Left alone, its role and peer would be this
+		 * connection's (test_scale: one request in ~100k counted on the
+		 * client's side). Start afresh. */
+		if (bpf_map_update_elem(&ra_http_conns, &d->sk, &fresh, BPF_EXIST))
+			return HTTP_NONE;
+		hc = bpf_map_lookup_elem(&ra_http_conns, &d->sk);
+	}
 	if (hc && hc->state == RA_HTTP_H2) {
 		h2_walk(d, 0);
 		return HTTP_NONE;
@@ -575,8 +586,13 @@ static __always_inline struct ra_go_conn *go_conn(struct sock *sk, __u32 tgid)
 	__u64 skey = (__u64)sk;
 	struct ra_go_conn *gc = bpf_map_lookup_elem(&ra_go_conns, &skey);
 	struct ra_go_conn fresh = { .tgid = tgid };
+	__u64 peer[RA_ADDR_LEN / 8] = {};
 
-	if (gc && gc->tgid == tgid)
+	sk_peer(sk, (__u8 *)peer);
+	/* The same process on a reused struct sock is another connection:
+	 * its peer tells (see http_data()). */
+	if (gc && gc->tgid == tgid && ((__u64 *)gc->flow.peer)[0] == peer[0] &&
+	    ((__u64 *)gc->flow.peer)[1] == peer[1])
 		return gc;
 	if (!go_flow(sk, &fresh.flow))
 		return NULL;

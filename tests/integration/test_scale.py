@@ -1,10 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """Memory is bounded by configuration, not by cluster size (issue 7): with
-100,000 distinct client addresses of a Kubernetes API server and 10,000
+100,000 distinct client addresses of a Kubernetes API server and 15,000
 cgroups making DNS queries and API requests, the agent's RSS and BPF map
-memory stay flat once the configured caps (the defaults, with
-k8s_max_series halved so that 5,000 cgroups reach it) are reached,
+memory stay flat once the configured caps (the defaults) are reached,
 and every request, connection and query is still counted: the sums over all
 rows, the overflow and "other" rows included, equal the fixture's log and
 the clients' own counts. A client that comes after the client table was
@@ -26,9 +25,8 @@ WINDOW_LONG_S, WINDOW_S = 600, 2	# k8s_top_window_s: all clients in one window, 
 CLIENTS_MAX = 65536	# user/k8s.c CLIENTS_MAX: clients followed in a window
 FLAT_MIB = 4		# RSS growth allowed between two points past every cap
 CAP_MIB = 64		# issue 8's target for RSS and for BPF map memory
-MISROLED = 2		# requests seen on the wrong side (see below)
+MISROLED = 2		# requests lost between kernel and user space (see below)
 MAX_PEERS = 100		# max_peers default: a process's peers with rows of their own
-K8S_SERIES = 4096	# k8s_max_series: half the default, so 5k cgroups (a row each) fill it
 
 
 def show(what, m):
@@ -45,8 +43,8 @@ def main():
         conf = os.path.join(d, "agent.conf")
         with open(conf, "w") as f:
             f.write(f"k8s_top_window_s = {WINDOW_LONG_S}\n")
-        agent = Agent(procs, load.agent_args() + ["-c", conf, "--k8s-max-series", str(K8S_SERIES)], AGENT_PORT,
-                      os.path.join(d, "agent.log"), cg.base)
+        agent = Agent(procs, load.agent_args() + ["-c", conf], AGENT_PORT, os.path.join(d, "agent.log"),
+                      cg.base)
         time.sleep(1)
         m = {"start": measure(agent)}
         show("start", m["start"])
@@ -57,17 +55,18 @@ def main():
             print(f"{n} clients in {time.monotonic() - t:.1f} s", flush=True)
             m[name] = measure(agent)
             show(name, m[name])
-        for name, n in (("5k cgroups", 5000), ("10k cgroups", 5000)):
+        for name, n in (("10k cgroups", 10000), ("15k cgroups", 5000)):
             t = time.monotonic()
             load.cgroups(n)
             print(f"{n} cgroups in {time.monotonic() - t:.1f} s", flush=True)
             m[name] = measure(agent)
             show(name, m[name])
 
-        print(f"memory, past the caps (flows 16384, k8s clients 65536, k8s rows {K8S_SERIES}, DNS flows 4096):")
-        last, clients = m["10k cgroups"], m["100k clients"]
+        print("memory, past the caps (flows 16384, k8s clients 65536, k8s rows 8192, DNS flows 4096, "
+              "DNS names 8192):")
+        last, clients = m["15k cgroups"], m["100k clients"]
         if PLAIN_BUILD:
-            for a, b in (("70k clients", "100k clients"), ("5k cgroups", "10k cgroups")):
+            for a, b in (("70k clients", "100k clients"), ("10k cgroups", "15k cgroups")):
                 for k, what in (("rss", "RSS"), ("hwm", "peak RSS")):
                     chk.true(f"{what} flat from {a} to {b} (within {FLAT_MIB} MiB)",
                              m[b][k] - m[a][k] <= FLAT_MIB, f"{m[a][k]:.1f} -> {m[b][k]:.1f} MiB")
@@ -83,10 +82,11 @@ def main():
         total = served + load.ncgroups
         # Both ends are counted: the server (every request) and the storm
         # client (the same binary, so probed too; the walker, Python, is not).
-        # In about 1 run of 3, one request of 110,000 is counted on the
-        # client's side instead of the server's, in the kernel's totals too
-        # (not understood yet; the closing note of issue 7 says so): the sum of
-        # both sides is exact, the server side within MISROLED of the log.
+        # The kernel's totals are exact. Of the requests resolved in user
+        # space, about one in 110,000 is missing in some runs: a Go read
+        # counted at the next call, after its socket closed and its struct
+        # sock was reused (bpf/tls.bpf.h http_data(), go_conn()): within
+        # MISROLED.
         def sides(name):
             return value(s, name, role="server"), value(s, name, role="client")
         for _ in range(10):	# requests reach user space within RA_RING_POLL_MS (100 ms) and a scrape
@@ -97,12 +97,15 @@ def main():
         print(f"  (server, client side: kernel {sides('reqacct_http_requests_total')}, "
               f"k8s {sides('reqacct_k8s_requests_total')})")
         chk.eq("the fixture's log = the clients' own count", load.served(), total)
-        for name in ("reqacct_http_requests_total", "reqacct_k8s_requests_total",
-                     "reqacct_k8s_agent_requests_total"):
+        srv, cli = sides("reqacct_http_requests_total")
+        chk.eq("kernel: server side = the fixture's log", srv, total)
+        chk.eq("kernel: client side = the storm's count", cli, served)
+        for name in ("reqacct_k8s_requests_total", "reqacct_k8s_agent_requests_total"):
             srv, cli = sides(name)
-            chk.eq(f"{name}: server + client side = the clients' counts", srv + cli, total + served)
             chk.true(f"{name}: server side = the fixture's log (within {MISROLED})",
                      abs(srv - total) <= MISROLED, f"{srv:g} vs {total}")
+            chk.true(f"{name}: client side = the storm's count (within {MISROLED})",
+                     abs(cli - served) <= MISROLED, f"{cli:g} vs {served}")
         chk.eq("server connections = clients' own count",
                value(s, "reqacct_tcp_connections_total", role="server", port=K8S_PORT), total)
         chk.true("the flow table overflowed (rows with cgroup=\"overflow\")",
