@@ -289,22 +289,37 @@ static __always_inline __u64 pending_take(const struct ra_dns_pending_key *k)
 	return 0;
 }
 
-/* One DNS message at offset off of the skb: msg_len bytes, of which avail
- * are in this skb. */
-static __always_inline void dns_message(struct __sk_buff *skb, struct ra_dns_pkt *p,
-					struct ra_dns_scratch *s, __u32 off, __u32 avail,
-					__u32 msg_len)
+/*
+ * One DNS message at offset off of the skb: msg_len bytes, of which avail
+ * are in this skb. A global function: the verifier checks it once, whatever
+ * state its three callers (UDP, two TCP messages) are in. Inlined, the name
+ * loop's bpf_loop() callback was checked again for each caller state that
+ * did not prune, past the 1M-instruction budget on Linux 6.18.44. Linux 6.1
+ * takes no pointer argument (PTR_TO_MEM) as a map key: p is a copy of *pkt
+ * on this function's stack.
+ */
+__noinline int dns_message(struct __sk_buff *skb, const struct ra_dns_pkt *pkt, __u32 off,
+			   __u32 avail, __u32 msg_len)
 {
-	struct ra_dns_msg *m = &s->msg;
 	struct ra_dns_pending_key pk = {};
-	__u64 sent;
-	bool query = (p->flow.role == RA_ROLE_CLIENT) == (p->dir == RA_DIR_EGRESS);
-	struct ra_dns_val *v;
+	struct ra_dns_pkt copy, *p = &copy;
+	struct ra_dns_scratch *s;
+	__u32 k0 = 0;
 	__u64 n = avail < RA_DNS_PARSE_MAX ? avail : RA_DNS_PARSE_MAX;
+	struct ra_dns_val *v;
+	struct ra_dns_msg *m;
+	bool query;
+	__u64 sent;
 	int err;
 
-	if (n < 1)
-		return;
+	if (!pkt || n < 1)	/* a global function's pointers may be NULL */
+		return 0;
+	copy = *pkt;
+	s = bpf_map_lookup_elem(&ra_dns_scratch, &k0);
+	if (!s)
+		return 0;
+	m = &s->msg;
+	query = (p->flow.role == RA_ROLE_CLIENT) == (p->dir == RA_DIR_EGRESS);
 	/* A length the verifier can bound on both sides: 1 to RA_DNS_BUF
 	 * (bpf_skb_load_bytes() takes no 0, and Linux 6.1 learns no lower
 	 * bound from n != 0). */
@@ -312,18 +327,18 @@ static __always_inline void dns_message(struct __sk_buff *skb, struct ra_dns_pkt
 	RA_MASK(n, RA_DNS_MASK);
 	n++;
 	if (bpf_skb_load_bytes(skb, off, s->buf, n))
-		return;
+		return 0;
 	err = ra_dns_parse(s->buf, n, msg_len, m);
 	if (err == RA_DNS_E_PARTIAL) {
 		stat_inc(RA_STAT_DNS_PARTIAL);
-		return;
+		return 0;
 	}
 	v = dns_flow(p);
 	if (!v)
-		return;
+		return 0;
 	if (err || m->qr == query) {
 		__sync_fetch_and_add(&v->malformed, 1);
-		return;
+		return 0;
 	}
 	__builtin_memcpy(pk.peer, p->flow.peer, RA_ADDR_LEN);
 	pk.cookie = p->cookie;
@@ -334,7 +349,7 @@ static __always_inline void dns_message(struct __sk_buff *skb, struct ra_dns_pkt
 		pending_add(&pk, &p->flow);
 		if (p->flow.role == RA_ROLE_CLIENT)	/* names are counted per client */
 			dns_count_name(p, m, true, &s->name);
-		return;
+		return 0;
 	}
 	__sync_fetch_and_add(&v->responses[m->rcode < RA_DNS_RC_OTHER ? m->rcode : RA_DNS_RC_OTHER], 1);
 	if (m->tc)
@@ -350,6 +365,7 @@ static __always_inline void dns_message(struct __sk_buff *skb, struct ra_dns_pkt
 	}
 	if (m->rcode == RA_DNS_RCODE_NXDOMAIN && p->flow.role == RA_ROLE_CLIENT)
 		dns_count_name(p, m, false, &s->name);
+	return 0;
 }
 
 /*
@@ -358,7 +374,7 @@ static __always_inline void dns_message(struct __sk_buff *skb, struct ra_dns_pkt
  * first payload seen in a direction is taken to start a message.
  */
 static __always_inline void dns_tcp(struct __sk_buff *skb, struct ra_dns_pkt *p,
-				    struct ra_dns_sk *st, struct ra_dns_scratch *s)
+				    struct ra_dns_sk *st)
 {
 	__u32 payload = p->payload, seg_len, seq = p->seq;
 	__u8 d = p->dir & 1;
@@ -386,16 +402,14 @@ static __always_inline void dns_tcp(struct __sk_buff *skb, struct ra_dns_pkt *p,
 		}
 		prefix = bpf_ntohs(prefix);
 		st->next_seq[d] += 2 + prefix;
-		dns_message(skb, p, s, payload + delta + 2, seg_len - delta - 2, prefix);
+		dns_message(skb, p, payload + delta + 2, seg_len - delta - 2, prefix);
 	}
 }
 
 static __always_inline int dns_skb(struct __sk_buff *skb, enum ra_dir dir)
 {
 	struct ra_dns_pkt p = { .dir = dir };
-	struct ra_dns_scratch *s;
 	struct ra_dns_sk *st;
-	__u32 k0 = 0;
 
 	/* Most packets are not DNS. A connected socket (TCP, connected UDP)
 	 * tells its ports without a packet read; remote_port is in network
@@ -405,15 +419,12 @@ static __always_inline int dns_skb(struct __sk_buff *skb, enum ra_dir dir)
 		return 1;
 	if (!dns_headers(skb, &p))
 		return 1;
-	s = bpf_map_lookup_elem(&ra_dns_scratch, &k0);
-	if (!s)
-		return 1;
 	st = dns_owner(skb, &p);
 	if (p.proto == IPPROTO_UDP) {
 		if (p.payload < p.len)
-			dns_message(skb, &p, s, p.payload, p.len - p.payload, p.len - p.payload);
+			dns_message(skb, &p, p.payload, p.len - p.payload, p.len - p.payload);
 	} else {
-		dns_tcp(skb, &p, st, s);
+		dns_tcp(skb, &p, st);
 	}
 	return 1;	/* fail open: never drop */
 }

@@ -580,8 +580,10 @@ static __always_inline bool go_flow(struct sock *sk, struct ra_flow_key *key)
 }
 
 /* The state of a Go connection on sk, made at the first call of process
- * tgid on it (which caches its flow), or NULL if it is not watched. */
-static __always_inline struct ra_go_conn *go_conn(struct sock *sk, __u32 tgid)
+ * tgid on it (which caches its flow), or NULL if it is not watched. Not
+ * inlined: its new entry (fresh) is then not on the stack of the calls that
+ * count the data (the BPF stack holds 512 bytes for all frames of a chain). */
+static __noinline struct ra_go_conn *go_conn(struct sock *sk, __u32 tgid)
 {
 	__u64 skey = (__u64)sk;
 	struct ra_go_conn *gc = bpf_map_lookup_elem(&ra_go_conns, &skey);

@@ -95,7 +95,8 @@ def main():
             if sum(sides("reqacct_k8s_requests_total")) >= total + served:
                 break
         print(f"  (server, client side: kernel {sides('reqacct_http_requests_total')}, "
-              f"k8s {sides('reqacct_k8s_requests_total')})")
+              f"k8s {sides('reqacct_k8s_requests_total')}, non-resource "
+              f"{sides('reqacct_k8s_nonresource_requests_total')})")
         chk.eq("the fixture's log = the clients' own count", load.served(), total)
         srv, cli = sides("reqacct_http_requests_total")
         chk.eq("kernel: server side = the fixture's log", srv, total)

@@ -132,9 +132,10 @@ echo "root:x:0:0:root:/:/bin/sh" > "$R/etc/passwd"
 (cd "$R" && find . | /bin/busybox cpio -o -H newc 2> /dev/null) | gzip -1 > "$WORK/initrd.gz"
 say "initramfs $(du -k "$WORK/initrd.gz" | cut -f1) KiB"
 
-# Boot, under KVM if /dev/kvm opens and a guest reaches /init there within
-# KVM_BOOT_S seconds (nested KVM can hang in early boot: then TCG, and
-# $CACHE/kvm-hangs-<host kernel> remembers it), else under TCG.
+# Boot, under KVM if /dev/kvm is a device that opens and a guest reaches
+# /init there within KVM_BOOT_S seconds (nested KVM can hang in early boot:
+# then TCG, and $CACHE/kvm-hangs-<host kernel> remembers it; a qemu that
+# cannot use KVM exits: then TCG too), else under TCG.
 log=$WORK/serial.log
 KVM_BOOT_S=30
 kvm_hangs=$CACHE/kvm-hangs-$(uname -r)
@@ -142,7 +143,7 @@ if [ "$ACCEL" = auto ]; then
 	ACCEL=tcg
 	if [ -e "$kvm_hangs" ]; then
 		say "KVM hung here before ($kvm_hangs): TCG"
-	elif { : <> /dev/kvm; } 2> /dev/null; then
+	elif [ -c /dev/kvm ] && { : <> /dev/kvm; } 2> /dev/null; then	# <> creates a missing file
 		ACCEL=kvm
 		watch_kvm=1
 	fi
@@ -168,11 +169,16 @@ if [ -n "${watch_kvm:-}" ]; then
 		sleep 1
 		i=$((i + 1))
 	done
-	if kill -0 $qpid 2> /dev/null && ! grep -q "^RKT " "$log"; then
-		say "no /init under KVM after ${KVM_BOOT_S}s: stopping it, TCG instead"
-		kill -TERM $qpid
+	if ! grep -q "^RKT " "$log"; then
+		if kill -0 $qpid 2> /dev/null; then
+			say "no /init under KVM after ${KVM_BOOT_S}s: stopping it, TCG instead"
+			kill -TERM $qpid
+			touch "$kvm_hangs"
+		else
+			say "qemu could not run under KVM: TCG instead"
+			sed 's/^/check-kernel: qemu: /' "$WORK/qemu.out"
+		fi
 		wait $qpid || true
-		touch "$kvm_hangs"
 		ACCEL=tcg
 		boot tcg
 	fi
