@@ -339,6 +339,47 @@ static const struct {
 	  RA_STAT_H2_NO_SOCK },
 };
 
+/*
+ * The loaded BPF programs, as the kernel reports them (bpf_prog_info): the
+ * instructions its verifier processed to load each (the budget is 1,000,000,
+ * BPF_COMPLEXITY_LIMIT_INSNS in kernel/bpf/verifier.c: how much room another
+ * kernel's verifier has left), and the runs and run time it counts while
+ * kernel.bpf_stats_enabled is 1.
+ */
+static void program_families(struct agent *a, struct prom_buf *b)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "reqacct_bpf_program_verified_instructions", "gauge",
+		  "Instructions the kernel's verifier processed to load the program (of its "
+		  "budget of 1000000)." },
+		{ "reqacct_bpf_program_runs_total", "counter",
+		  "Runs of the program counted by the kernel (while kernel.bpf_stats_enabled=1)." },
+		{ "reqacct_bpf_program_run_seconds_total", "counter",
+		  "Time the program ran, counted by the kernel (while kernel.bpf_stats_enabled=1)." },
+	};
+	struct bpf_program *p;
+
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		prom__family(b, fam[f].name, fam[f].type, fam[f].help);
+		bpf_object__for_each_program(p, a->skel->obj) {
+			struct bpf_prog_info info = {};
+			__u32 len = sizeof(info);
+			struct prom_label l = { "program", bpf_program__name(p) };
+			int fd = bpf_program__fd(p);
+			double v[3];	/* as in fam[] */
+
+			if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+				continue;	/* not loaded (its hook is not in use) */
+			v[0] = info.verified_insns;
+			v[1] = info.run_cnt;
+			v[2] = info.run_time_ns / 1e9;
+			prom__sample_f64(b, fam[f].name, &l, 1, v[f]);
+		}
+	}
+}
+
 static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u32 noverflow,
 			  const struct map_entries *e)
 {
@@ -501,6 +542,7 @@ void collect__metrics(struct agent *a, struct prom_buf *b)
 	netns__collect(a->netns, b);
 	pods__collect(a, b);	/* last: the cgroups the families above named */
 	self_families(a, b, nflows, n - nflows, &e);
+	program_families(a, b);
 	free(f);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	a->last_scrape_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;

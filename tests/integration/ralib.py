@@ -80,6 +80,15 @@ class Cgroups:
                 os.rmdir(d)
 
 
+def children(pid):
+    """The pids of a process's children (of its main thread)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
 class Procs:
     """Processes started by a test, stopped by pid when it ends."""
 
@@ -105,12 +114,16 @@ class Procs:
 
     def stop(self, p, sig=signal.SIGTERM):
         if p.poll() is None:
+            kids = children(p.pid)	# a wrapper's (strace's) program outlives it
             p.send_signal(sig)
             try:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+            for pid in kids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
     def stop_all(self):
         for p in reversed(self.procs):
