@@ -301,6 +301,15 @@ struct http_data {
 
 #include "h2frames.bpf.h"
 
+/* A connection ended: its open exchange and a next request counted. */
+static __always_inline void http_end(struct ra_http_conn *hc, __u64 sk, __u32 tgid)
+{
+	if (hc->state == RA_HTTP_H2)
+		h2_walk_close(hc, sk);
+	http_finish(hc, sk, tgid);
+	http_finish(hc, sk, tgid);	/* a next request */
+}
+
 /*
  * The method of a request whose first byte is the one before the buffer.
  * Go's net/http server reads one byte in the background while a handler
@@ -361,7 +370,10 @@ __noinline int http_data(const struct http_data *d)
 		 * the close that forgot the connection (http_close) and so make
 		 * the entry again. Left alone, its role and peer would be this
 		 * connection's (test_scale: one request in ~100k counted on the
-		 * client's side). Start afresh. */
+		 * client's side). End the old one (its events, with its own
+		 * flow) and start afresh. */
+		http_end(hc, d->sk, d->tgid);
+		stat_inc(RA_STAT_HTTP_CONN_REUSED);
 		if (bpf_map_update_elem(&ra_http_conns, &d->sk, &fresh, BPF_EXIST))
 			return HTTP_NONE;
 		hc = bpf_map_lookup_elem(&ra_http_conns, &d->sk);
@@ -745,16 +757,11 @@ static __always_inline void http_close(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 	struct ra_http_conn *hc = bpf_map_lookup_elem(&ra_http_conns, &key);
-	__u32 tgid;
 
 	bpf_map_delete_elem(&ra_go_conns, &key);
 	if (!hc)
 		return;
-	if (hc->state == RA_HTTP_H2)
-		h2_walk_close(hc, key);
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	http_finish(hc, key, tgid);
-	http_finish(hc, key, tgid);	/* a next request */
+	http_end(hc, key, bpf_get_current_pid_tgid() >> 32);
 	bpf_map_delete_elem(&ra_http_conns, &key);
 }
 

@@ -406,6 +406,7 @@ enum ra_stat {
 	RA_STAT_H2_NO_SOCK,	/* an HTTP/2 server connection whose socket was not found
 				 * (not over TLS: h2c) */
 	RA_STAT_H2_FRAMES_LOST,	/* HTTP/2 frames not sent to the loader (ring full) */
+	RA_STAT_HTTP_CONN_REUSED,	/* HTTP state found on a reused struct sock: finished then */
 	RA_STAT_MAX,
 };
 

@@ -337,6 +337,10 @@ static const struct {
 	  "HTTP/2 requests to Go servers whose TCP socket was not found (cleartext h2c, or Go "
 	  "structures laid out otherwise than the agent reads them); not counted.",
 	  RA_STAT_H2_NO_SOCK },
+	{ "reqacct_http_conns_reused_total",
+	  "HTTP exchanges of a connection found on its struct sock when another connection "
+	  "had reused it (the close was not seen before): counted then, as the old connection's.",
+	  RA_STAT_HTTP_CONN_REUSED },
 };
 
 /*

@@ -71,12 +71,18 @@ struct k8s_row {
 	__u64 resp_bytes;
 	__u64 lat[RA_HTTP_LAT_SLOTS];	/* durations of those with a response */
 	__u64 lat_sum_ns;
-	bool used;
 };
 
-/* A bounded open-addressing table of rows (2 x max slots). */
+/*
+ * A bounded table of rows: the rows in use are rows[0, used), found by an
+ * open-addressing index (2 x max + 1 slots of row number + 1, 0 free). A
+ * scrape reads the rows in use only, and memory is touched as rows come
+ * (the rows of k8s_max_series = 8192 take 3 MiB; sparse slots of whole rows
+ * were 6 MiB a table, read at every scrape).
+ */
 struct k8s_table {
 	struct k8s_row *rows;
+	__u32 *index;
 	__u32 slots, used, max;
 	struct k8s_row overflow[RA_ROLE_MAX];
 };
@@ -91,13 +97,14 @@ struct k8s_client {
 struct client_row {
 	struct k8s_client c;
 	__u64 cost_ns;		/* server time in the current window */
-	bool used, top;
+	bool top;
 };
 
 struct k8s_state {
 	pthread_mutex_t lock;
 	struct k8s_table per_client, per_agent;
-	struct client_row *clients;	/* open addressing, 2 x CLIENTS_MAX slots */
+	struct client_row *clients;	/* clients[0, nclients) */
+	__u32 *client_index;		/* as k8s_table's index: CLIENT_SLOTS slots */
 	__u32 nclients, ntop, top_max;
 	__u64 window_ns, window_end;
 	__u64 unresolved;	/* targets that are not request targets */
@@ -112,8 +119,15 @@ static int table_init(struct k8s_table *t, __u32 max)
 {
 	t->max = max;
 	t->slots = 2 * max + 1;
-	t->rows = calloc(t->slots, sizeof(*t->rows));
-	return t->rows ? 0 : -ENOMEM;
+	t->rows = calloc(max, sizeof(*t->rows));
+	t->index = calloc(t->slots, sizeof(*t->index));
+	return t->rows && t->index ? 0 : -ENOMEM;
+}
+
+static void table_free(struct k8s_table *t)
+{
+	free(t->rows);
+	free(t->index);
 }
 
 struct k8s_state *k8s__new(__u32 max_series, __u32 top_clients, __u32 top_window_s)
@@ -124,8 +138,9 @@ struct k8s_state *k8s__new(__u32 max_series, __u32 top_clients, __u32 top_window
 		return NULL;
 	s->top_max = top_clients;
 	s->window_ns = (__u64)top_window_s * 1000000000ULL;
-	s->clients = calloc(CLIENT_SLOTS, sizeof(*s->clients));
-	if (!s->clients || table_init(&s->per_client, max_series) ||
+	s->clients = calloc(CLIENTS_MAX, sizeof(*s->clients));
+	s->client_index = calloc(CLIENT_SLOTS, sizeof(*s->client_index));
+	if (!s->clients || !s->client_index || table_init(&s->per_client, max_series) ||
 	    table_init(&s->per_agent, max_series)) {
 		k8s__free(s);
 		return NULL;
@@ -148,11 +163,12 @@ void k8s__free(struct k8s_state *s)
 {
 	if (!s)
 		return;
-	if (s->per_client.rows && s->per_agent.rows && s->clients)
+	if (s->per_client.index && s->per_agent.index && s->client_index)
 		pthread_mutex_destroy(&s->lock);
-	free(s->per_client.rows);
-	free(s->per_agent.rows);
+	table_free(&s->per_client);
+	table_free(&s->per_agent);
 	free(s->clients);
+	free(s->client_index);
 	free(s);
 }
 
@@ -177,18 +193,17 @@ static void count(struct k8s_table *t, const struct k8s_key *k, const struct ra_
 {
 	__u32 i = fnv(k, sizeof(*k)) % t->slots;
 
-	while (t->rows[i].used && memcmp(&t->rows[i].k, k, sizeof(*k)))
+	while (t->index[i] && memcmp(&t->rows[t->index[i] - 1].k, k, sizeof(*k)))
 		i = (i + 1) % t->slots;
-	if (!t->rows[i].used) {
+	if (!t->index[i]) {
 		if (t->used == t->max) {
 			add(&t->overflow[k->flow.role % RA_ROLE_MAX], e);
 			return;
 		}
-		t->rows[i].k = *k;
-		t->rows[i].used = true;
-		t->used++;
+		t->rows[t->used].k = *k;
+		t->index[i] = ++t->used;
 	}
-	add(&t->rows[i], e);
+	add(&t->rows[t->index[i] - 1], e);
 }
 
 /* Costlier first; at equal cost, those in the top K stay. */
@@ -202,13 +217,22 @@ static int cmp_cost(const void *pa, const void *pb)
 }
 
 /* The row of client c, or NULL. Under the lock. */
-static struct client_row *client_find(struct k8s_state *s, const struct k8s_client *c)
+/* The index slot of client c: its row number + 1, or 0 if not followed. */
+static __u32 *client_slot(struct k8s_state *s, const struct k8s_client *c)
 {
 	__u32 i = fnv(c, sizeof(*c)) % CLIENT_SLOTS;
 
-	while (s->clients[i].used && memcmp(&s->clients[i].c, c, sizeof(*c)))
+	while (s->client_index[i] && memcmp(&s->clients[s->client_index[i] - 1].c, c, sizeof(*c)))
 		i = (i + 1) % CLIENT_SLOTS;
-	return &s->clients[i];
+	return &s->client_index[i];
+}
+
+/* Client c's row, or NULL. */
+static struct client_row *client_find(struct k8s_state *s, const struct k8s_client *c)
+{
+	__u32 n = *client_slot(s, c);
+
+	return n ? &s->clients[n - 1] : NULL;
 }
 
 /* A window ended: its K costliest clients are the top K of the next. The
@@ -216,45 +240,40 @@ static struct client_row *client_find(struct k8s_state *s, const struct k8s_clie
  * the last window, not every client ever seen: a newcomer finds room. */
 static void rank_clients(struct k8s_state *s)
 {
-	struct client_row *v = malloc(((size_t)s->nclients + 1) * sizeof(*v));
 	__u32 n = 0;
 
-	if (!v)
-		return;		/* the top K stays as it was */
-	for (__u32 i = 0; i < CLIENT_SLOTS; i++)
-		if (s->clients[i].used)
-			v[n++] = s->clients[i];
-	qsort(v, n, sizeof(*v), cmp_cost);
-	memset(s->clients, 0, CLIENT_SLOTS * sizeof(*s->clients));
-	s->ntop = s->nclients = 0;
-	for (__u32 i = 0; i < n; i++) {
-		v[i].top = i < s->top_max;
-		if (!v[i].top && !v[i].cost_ns)
+	qsort(s->clients, s->nclients, sizeof(*s->clients), cmp_cost);
+	memset(s->client_index, 0, CLIENT_SLOTS * sizeof(*s->client_index));
+	s->ntop = 0;
+	for (__u32 i = 0; i < s->nclients; i++) {
+		struct client_row r = s->clients[i];
+
+		r.top = i < s->top_max;
+		if (!r.top && !r.cost_ns)
 			continue;
-		v[i].cost_ns = 0;
-		*client_find(s, &v[i].c) = v[i];
-		s->ntop += v[i].top;
-		s->nclients++;
+		r.cost_ns = 0;
+		s->clients[n] = r;	/* n <= i: a row already moved */
+		*client_slot(s, &r.c) = ++n;
+		s->ntop += r.top;
 	}
-	free(v);
+	s->nclients = n;
 }
 
 /* Charge cost_ns to client c; whether it has rows of its own. Under the lock. */
 static bool client_top(struct k8s_state *s, const struct k8s_client *c, __u64 cost_ns)
 {
-	struct client_row *r = client_find(s, c);
+	__u32 *slot = client_slot(s, c);
+	struct client_row *r;
 
-	if (!r->used) {
+	if (!*slot) {
 		if (s->nclients == CLIENTS_MAX)
 			return false;
-		r->c = *c;
-		r->used = true;
-		s->nclients++;
-		if (s->ntop < s->top_max) {	/* room: admitted until the window ends */
-			r->top = true;
-			s->ntop++;
-		}
+		r = &s->clients[s->nclients];
+		*r = (struct client_row){ .c = *c, .top = s->ntop < s->top_max };
+		s->ntop += r->top;	/* room: admitted until the window ends */
+		*slot = ++s->nclients;
 	}
+	r = &s->clients[*slot - 1];
 	r->cost_ns += cost_ns;
 	return r->top;
 }
@@ -398,20 +417,18 @@ static struct out_row *out_rows(struct agent *a, struct k8s_table *t, bool agent
 	*n = 0;
 	if (!o)
 		return NULL;
-	for (__u32 i = 0; i < t->slots + RA_ROLE_MAX; i++) {
+	for (__u32 i = 0; i < t->used + RA_ROLE_MAX; i++) {
 		struct out_row *r = &o[*n];
 
-		if (i < t->slots) {
-			if (!t->rows[i].used)
-				continue;
+		if (i < t->used) {
 			r->r = &t->rows[i];
 		} else {	/* the overflow rows */
-			struct k8s_row *ov = &t->overflow[i - t->slots];
+			struct k8s_row *ov = &t->overflow[i - t->used];
 
 			if (!ov->requests)
 				continue;
 			ov->k.overflow = ov->k.resource = 1;
-			ov->k.flow.role = i - t->slots;
+			ov->k.flow.role = i - t->used;
 			r->r = ov;
 		}
 		k = &r->r->k;
@@ -607,7 +624,7 @@ static void watches(struct agent *a, struct k8s_state *s, struct prom_buf *b)
 		k.lib = 0;
 		client_of(&ev[i], &c);
 		cr = client_find(s, &c);
-		with_client(&k, &c, cr->used && cr->top);
+		with_client(&k, &c, cr && cr->top);
 		count(&t, &k, &ev[i]);
 	}
 	if (t.used)
@@ -617,7 +634,7 @@ static void watches(struct agent *a, struct k8s_state *s, struct prom_buf *b)
 			prom__sample_u64(b, "reqacct_k8s_watches", l, nl - 1 /* no code */,
 					 o[i].r->requests);
 	free(o);
-	free(t.rows);
+	table_free(&t);
 	free(keys);
 	free(ev);
 }

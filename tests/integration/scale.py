@@ -166,7 +166,8 @@ def status_kib(pid, field):
 
 
 def measure(agent, scrapes=3):
-    """RSS and peak RSS (MiB), BPF map memory (MiB), the median time of a
+    """RSS, peak RSS and RSS's anonymous and file parts (MiB; mapped BPF
+    maps and rings are file pages), BPF map memory (MiB), the median time of a
     scrape (s), and the size (bytes) and sample count of /metrics."""
     times, body = [], b""
     for _ in range(scrapes):
@@ -176,6 +177,7 @@ def measure(agent, scrapes=3):
     text = body.decode()
     pid = agent.p.pid
     return {"rss": status_kib(pid, "VmRSS") / 1024, "hwm": status_kib(pid, "VmHWM") / 1024,
+            "anon": status_kib(pid, "RssAnon") / 1024, "file": status_kib(pid, "RssFile") / 1024,
             "maps": map_bytes(pid) / 2**20, "scrape": statistics.median(times),
             "bytes": len(body), "samples": sum(1 for l in text.splitlines() if l and l[0] != "#"),
             "metrics": parse_metrics(text)}
