@@ -363,25 +363,33 @@ static void program_families(struct agent *a, struct prom_buf *b)
 		{ "reqacct_bpf_program_run_seconds_total", "counter",
 		  "Time the program ran, counted by the kernel (while kernel.bpf_stats_enabled=1)." },
 	};
-	struct bpf_program *p;
+	const struct bpf_object_skeleton *sk = a->skel->skeleton;
+	struct {
+		const char *name;
+		double v[3];	/* as in fam[] */
+	} *p = calloc(sk->prog_cnt, sizeof(*p));
+	int n = 0;
 
+	for (int i = 0; p && i < sk->prog_cnt; i++) {	/* one info read a program */
+		const struct bpf_program *prog = *sk->progs[i].prog;
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;	/* not loaded (its hook is not in use) */
+		p[n].name = bpf_program__name(prog);
+		p[n].v[0] = info.verified_insns;
+		p[n].v[1] = info.run_cnt;
+		p[n++].v[2] = info.run_time_ns / 1e9;
+	}
 	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
 		prom__family(b, fam[f].name, fam[f].type, fam[f].help);
-		bpf_object__for_each_program(p, a->skel->obj) {
-			struct bpf_prog_info info = {};
-			__u32 len = sizeof(info);
-			struct prom_label l = { "program", bpf_program__name(p) };
-			int fd = bpf_program__fd(p);
-			double v[3];	/* as in fam[] */
-
-			if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-				continue;	/* not loaded (its hook is not in use) */
-			v[0] = info.verified_insns;
-			v[1] = info.run_cnt;
-			v[2] = info.run_time_ns / 1e9;
-			prom__sample_f64(b, fam[f].name, &l, 1, v[f]);
-		}
+		for (int i = 0; i < n; i++)
+			prom__sample_f64(b, fam[f].name,
+					 &(struct prom_label){ "program", p[i].name }, 1, p[i].v[f]);
 	}
+	free(p);
 }
 
 static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u32 noverflow,

@@ -77,8 +77,8 @@ struct k8s_row {
  * A bounded table of rows: the rows in use are rows[0, used), found by an
  * open-addressing index (2 x max + 1 slots of row number + 1, 0 free). A
  * scrape reads the rows in use only, and memory is touched as rows come
- * (the rows of k8s_max_series = 8192 take 3 MiB; sparse slots of whole rows
- * were 6 MiB a table, read at every scrape).
+ * (the default 4096 rows of 760 B take 3 MiB; slots of whole rows were 6 MiB
+ * a table, all read, and so made resident, at every scrape).
  */
 struct k8s_table {
 	struct k8s_row *rows;
@@ -216,8 +216,8 @@ static int cmp_cost(const void *pa, const void *pb)
 	return (int)b->top - (int)a->top;
 }
 
-/* The row of client c, or NULL. Under the lock. */
-/* The index slot of client c: its row number + 1, or 0 if not followed. */
+/* The index slot of client c: its row number + 1, or 0 if not followed.
+ * Under the lock. */
 static __u32 *client_slot(struct k8s_state *s, const struct k8s_client *c)
 {
 	__u32 i = fnv(c, sizeof(*c)) % CLIENT_SLOTS;
@@ -227,7 +227,7 @@ static __u32 *client_slot(struct k8s_state *s, const struct k8s_client *c)
 	return &s->client_index[i];
 }
 
-/* Client c's row, or NULL. */
+/* The row of client c, or NULL. Under the lock. */
 static struct client_row *client_find(struct k8s_state *s, const struct k8s_client *c)
 {
 	__u32 n = *client_slot(s, c);

@@ -21,6 +21,7 @@ import tempfile
 CALLS = 200000
 ROUNDS = 5
 TRACEFS = "/sys/kernel/tracing"
+ENABLE = os.path.join(TRACEFS, "events/reqacct_cost/hit/enable")
 
 SRC = r"""
 #include <stdio.h>
@@ -84,13 +85,12 @@ def main():
             for _ in range(ROUNDS):	# interleaved: without, with
                 base.append(run(exe, idx))
                 tracefs_add(f"p:reqacct_cost/hit {exe}:0x{syms[fn] + off:x}")
-                enable = os.path.join(TRACEFS, "events/reqacct_cost/hit/enable")
                 try:
-                    with open(enable, "w") as f:
+                    with open(ENABLE, "w") as f:
                         f.write("1")
                     probed.append(run(exe, idx))
                 finally:
-                    with open(enable, "w") as f:
+                    with open(ENABLE, "w") as f:
                         f.write("0")
                     tracefs_add("-:reqacct_cost/hit")
             b, p = statistics.median(base), statistics.median(probed)
