@@ -161,6 +161,20 @@ struct {
 	__type(value, struct ra_go_conn);
 } ra_go_conns SEC(".maps");
 
+/* The socket of a Go *tls.Conn (in a process), found once through the
+ * process's file table (go_conn_sock(): three user memory reads of ~140 ns each)
+ * and then taken from here (go_tls_conn()) after two checks: the *tls.Conn
+ * still holds the same *net.TCPConn, and the file descriptor the same file.
+ * Entries go when their connection starts to close (handle_state(): before
+ * Go can free the *tls.Conn and reuse its memory). An LRU: an evicted entry
+ * is only found the slow way again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RA_MAX_GO_SOCKS);
+	__type(key, struct ra_go_sock_key);
+	__type(value, struct ra_go_sock);
+} ra_go_socks SEC(".maps");
+
 /* Pids of programs just started (ra_exec), for the loader to probe. Full:
  * RA_STAT_EXEC_LOST, and the periodic rescan finds them. */
 struct {
@@ -223,6 +237,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ra_h2_chunk);
 } ra_h2_chunk_scratch SEC(".maps");
+
+/* Per-CPU room for a new entry of ra_go_conns. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ra_go_conn);
+} ra_go_conn_scratch SEC(".maps");
 
 /* Per-CPU room for an HTTP/2 stream while its request is read. */
 struct {

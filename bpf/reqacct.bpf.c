@@ -147,11 +147,17 @@ static __always_inline void handle_open(const struct sock *sk, const struct ra_w
 #define INTERESTING_STATES ((1 << TCP_LISTEN) | (1 << TCP_SYN_SENT) | (1 << TCP_ESTABLISHED) | \
 			    (1 << TCP_CLOSE))
 
+/* Where a connection starts to close: close() (FIN_WAIT1, LAST_ACK) or a
+ * reset (CLOSE). */
+#define GO_CLOSING_STATES ((1 << TCP_FIN_WAIT1) | (1 << TCP_LAST_ACK) | (1 << TCP_CLOSE))
+
 static __always_inline void handle_state(const struct sock *sk, int old, int new)
 {
 	struct ra_sk_state *st;
 	struct ra_watch w;
 
+	if (ra_tls_go_on && ((1 << new) & GO_CLOSING_STATES))
+		go_sock_forget(sk);
 	/* Most transitions (FIN_WAIT*, CLOSE_WAIT, ...) matter to no counter. */
 	if (!((1 << new) & INTERESTING_STATES) || !sk_is_tcp(sk))
 		return;

@@ -14,8 +14,9 @@
  * the byte count, accounts the plaintext to that connection. An SSL_read
  * served from OpenSSL's buffer (no recv) uses ra_tls_ssl.
  *
- * Go's connection comes from the *tls.Conn (go_conn_sock()); its reads are
- * looked at later, when their bytes are there (go_tls_call()).
+ * Go's connection comes from the *tls.Conn (go_conn_sock(), cached by
+ * go_tls_conn()); its reads are looked at later, when their bytes are there
+ * (go_tls_call()).
  *
  * An exchange (struct ra_http_conn, per connection): a request starts with a
  * request line; its final status line (not 1xx) counts the request under
@@ -552,29 +553,38 @@ static __always_inline void tls_call_exit(long ret)
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 #define RA_CAST(p, type) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
 
-/* The socket of a *tls.Conn over TCP, through the calling process's file
- * descriptor table, or NULL. */
-static __always_inline struct sock *go_conn_sock(__u64 conn)
+/* The file of descriptor fd of the calling process, or 0. */
+static __always_inline __u64 fd_file(__s64 fd)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 tcpconn, netfd;
-	struct fdtable *fdt;
-	struct file *f, *fp;
-	struct socket *so;
-	__s64 fd;
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct file *fp;
 
-	if (bpf_probe_read_user(&tcpconn, sizeof(tcpconn), (void *)(conn + GO_TLS_CONN_CONN_DATA)) ||
-	    bpf_probe_read_user(&netfd, sizeof(netfd), (void *)(tcpconn + GO_TCPCONN_FD)) ||
-	    bpf_probe_read_user(&fd, sizeof(fd), (void *)(netfd + GO_NETFD_SYSFD)))
+	if (fd < 0 || fd >= fdt->max_fds || bpf_probe_read_kernel(&fp, sizeof(fp), &fdt->fd[fd]))
+		return 0;
+	return (__u64)fp;
+}
+
+/* The socket of a *tls.Conn over TCP, through the calling process's file
+ * descriptor table (what led there in s), or NULL. */
+static __always_inline struct sock *go_conn_sock(__u64 conn, struct ra_go_sock *s)
+{
+	struct socket *so;
+	struct file *f;
+	__u64 netfd;
+
+	if (bpf_probe_read_user(&s->tcpconn, sizeof(s->tcpconn),
+				(void *)(conn + GO_TLS_CONN_CONN_DATA)) ||
+	    bpf_probe_read_user(&netfd, sizeof(netfd), (void *)(s->tcpconn + GO_TCPCONN_FD)) ||
+	    bpf_probe_read_user(&s->fd, sizeof(s->fd), (void *)(netfd + GO_NETFD_SYSFD)))
 		return NULL;
-	fdt = t->files->fdt;
-	if (fd < 0 || fd >= fdt->max_fds ||
-	    bpf_probe_read_kernel(&fp, sizeof(fp), &fdt->fd[fd]) || !fp)
+	s->file = fd_file(s->fd);
+	if (!s->file)
 		return NULL;
-	f = RA_CAST(fp, struct file);
+	f = RA_CAST((void *)s->file, struct file);
 	so = RA_CAST(f->private_data, struct socket);
-	if (!so || so->file != fp)	/* not a socket */
+	if (!so || (__u64)so->file != s->file)	/* not a socket */
 		return NULL;
+	s->sk = (__u64)so->sk;
 	return so->sk;
 }
 
@@ -593,14 +603,14 @@ static __always_inline bool go_flow(struct sock *sk, struct ra_flow_key *key)
 
 /* The state of a Go connection on sk, made at the first call of process
  * tgid on it (which caches its flow), or NULL if it is not watched. Not
- * inlined: its new entry (fresh) is then not on the stack of the calls that
- * count the data (the BPF stack holds 512 bytes for all frames of a chain). */
+ * inlined: one copy for its callers (the BPF stack holds 512 bytes for all
+ * frames of a chain; a new entry is made in ra_go_conn_scratch, not there). */
 static __noinline struct ra_go_conn *go_conn(struct sock *sk, __u32 tgid)
 {
 	__u64 skey = (__u64)sk;
-	struct ra_go_conn *gc = bpf_map_lookup_elem(&ra_go_conns, &skey);
-	struct ra_go_conn fresh = { .tgid = tgid };
+	struct ra_go_conn *gc = bpf_map_lookup_elem(&ra_go_conns, &skey), *fresh;
 	__u64 peer[RA_ADDR_LEN / 8] = {};
+	__u32 zero = 0;
 
 	sk_peer(sk, (__u8 *)peer);
 	/* The same process on a reused struct sock is another connection:
@@ -608,13 +618,64 @@ static __noinline struct ra_go_conn *go_conn(struct sock *sk, __u32 tgid)
 	if (gc && gc->tgid == tgid && ((__u64 *)gc->flow.peer)[0] == peer[0] &&
 	    ((__u64 *)gc->flow.peer)[1] == peer[1])
 		return gc;
-	if (!go_flow(sk, &fresh.flow))
+	fresh = bpf_map_lookup_elem(&ra_go_conn_scratch, &zero);
+	if (!fresh)
 		return NULL;
-	if (bpf_map_update_elem(&ra_go_conns, &skey, &fresh, BPF_ANY)) {
+	__builtin_memset(fresh, 0, sizeof(*fresh));
+	fresh->tgid = tgid;
+	if (!go_flow(sk, &fresh->flow))
+		return NULL;
+	if (bpf_map_update_elem(&ra_go_conns, &skey, fresh, BPF_ANY)) {
 		stat_inc(RA_STAT_GO_CONNS_FULL);
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&ra_go_conns, &skey);
+}
+
+/* The Go connection of *tls.Conn conn in process tgid, and its socket in
+ * *skp (NULL: none found), or NULL if it is not watched. The socket comes
+ * from ra_go_socks while the *tls.Conn still holds the same *net.TCPConn
+ * and its descriptor the same file (one user read instead of three), else
+ * through the file table, and is then cached. */
+static __always_inline struct ra_go_conn *go_tls_conn(__u64 conn, __u32 tgid, struct sock **skp)
+{
+	struct ra_go_sock_key k = { .conn = conn, .tgid = tgid };
+	struct ra_go_sock *c = bpf_map_lookup_elem(&ra_go_socks, &k), s;
+	struct ra_go_conn *gc;
+	__u64 tcpconn;
+
+	if (c && !bpf_probe_read_user(&tcpconn, sizeof(tcpconn), (void *)(conn + GO_TLS_CONN_CONN_DATA)) &&
+	    tcpconn == c->tcpconn && fd_file(c->fd) == c->file) {
+		*skp = RA_CAST((void *)c->sk, struct sock);	/* a kernel object again */
+		gc = go_conn(*skp, tgid);
+	} else {
+		*skp = go_conn_sock(conn, &s);
+		if (!*skp)
+			return NULL;
+		gc = go_conn(*skp, tgid);
+		if (!gc || bpf_map_update_elem(&ra_go_socks, &k, &s, BPF_ANY))
+			return gc;
+	}
+	if (gc)
+		gc->tls_conn = conn;	/* to leave the cache at close (go_sock_forget()) */
+	return gc;
+}
+
+/* The connection on sk starts to close (close() or a reset: before Go can
+ * free its *tls.Conn, whose address a new one may then take): out of the
+ * cache. */
+static __always_inline void go_sock_forget(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct ra_go_conn *gc = bpf_map_lookup_elem(&ra_go_conns, &key);
+	struct ra_go_sock_key k = {};
+
+	if (!gc || !gc->tls_conn)
+		return;
+	k.conn = gc->tls_conn;
+	k.tgid = gc->tgid;
+	bpf_map_delete_elem(&ra_go_socks, &k);
+	gc->tls_conn = 0;
 }
 
 /* A Go Read that returned: count what its buffer holds. A server's request
@@ -653,15 +714,14 @@ static __always_inline void go_tls_call(struct pt_regs *ctx, __u8 dir)
 
 	if (GO_TO_MORESTACK(ctx))
 		return;
-	sk = go_conn_sock(GO_ARG1(ctx));
+	gc = go_tls_conn(GO_ARG1(ctx), d.tgid, &sk);
 	if (!sk) {
 		stat_inc(RA_STAT_GO_NO_SOCK);
 		return;
 	}
-	d.sk = (__u64)sk;
-	gc = go_conn(sk, d.tgid);
-	if (!gc)
+	if (!gc || (gc->flags & RA_GO_H2_SERVER))
 		return;
+	d.sk = (__u64)sk;
 	d.flow = gc->flow;
 	/* Reads whose bytes are in their buffers now (their count is not
 	 * known), oldest first: this goroutine's earlier one (it returned

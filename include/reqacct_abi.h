@@ -135,6 +135,9 @@ _Static_assert(sizeof(struct ra_listener_key) == 8, "ra_listener_key ABI");
 #define RA_RING_POLL_MS 100	/* the loader reads every ring this often (and when
 				 * one is a quarter full: ring_flags()) */
 #define RA_EXEC_RING_BYTES (64 * 1024)	/* ra_exec_events: 2730 events of 24 B */
+#ifndef RA_MAX_GO_SOCKS
+#define RA_MAX_GO_SOCKS 16384	/* ra_go_socks: the sockets of Go *tls.Conns, a cache */
+#endif
 #ifndef RA_MAX_GO_CONNS
 #define RA_MAX_GO_CONNS 16384	/* ra_go_conns: Go crypto/tls connections */
 #endif
@@ -355,9 +358,28 @@ struct ra_go_conn {
 	__u64 rx_first_ns;	/* first receive since the last request started */
 	__u64 rx_last_ns;	/* last receive */
 	__u32 tgid;		/* the process that calls crypto/tls on it */
+	__u32 flags;		/* RA_GO_* */
+	__u64 tls_conn;		/* its *tls.Conn, when in ra_go_socks */
+};
+_Static_assert(sizeof(struct ra_go_conn) == 184, "ra_go_conn ABI");
+/* Its requests are read from the HTTP/2 server's state (h2.bpf.h): the
+ * crypto/tls probes have nothing to do on it. */
+#define RA_GO_H2_SERVER 1
+
+/* ra_go_socks: the socket of a Go *tls.Conn, cached (bpf/maps.bpf.h). */
+struct ra_go_sock_key {
+	__u64 conn;		/* *tls.Conn */
+	__u32 tgid;
 	__u32 pad;
 };
-_Static_assert(sizeof(struct ra_go_conn) == 176, "ra_go_conn ABI");
+
+struct ra_go_sock {
+	__u64 sk;		/* struct sock * */
+	__u64 tcpconn;		/* the *net.TCPConn in the *tls.Conn */
+	__u64 file;		/* struct file * of fd */
+	__s64 fd;
+};
+_Static_assert(sizeof(struct ra_go_sock_key) == 16 && sizeof(struct ra_go_sock) == 32, "ra_go_sock ABI");
 
 /* A process to look at for TLS (ra_exec_events): it started a program, or
  * it listens on a watched port (for tls_ports). */

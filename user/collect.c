@@ -417,6 +417,8 @@ static void self_families(struct agent *a, struct prom_buf *b, __u32 nflows, __u
 		{ "ra_dns_names", s->maps.ra_dns_names, e->dns_names },
 		{ "ra_go_conns", s->maps.ra_go_conns,
 		  count_entries(bpf_map__fd(s->maps.ra_go_conns), sizeof(__u64)) },
+		{ "ra_go_socks", s->maps.ra_go_socks,
+		  count_entries(bpf_map__fd(s->maps.ra_go_socks), sizeof(struct ra_go_sock_key)) },
 		{ "ra_h2_streams", s->maps.ra_h2_streams,
 		  count_entries(bpf_map__fd(s->maps.ra_h2_streams),
 				sizeof(struct ra_h2_stream_key)) },

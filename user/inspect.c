@@ -179,11 +179,12 @@ static void show_h2(const struct elfbin *b)
 			printf("HTTP/2 server of %s: not in the binary\n", name);
 		else if (rc)
 			printf("HTTP/2 server of %s: not probed: %s\n", name, err);
-		else
-			printf("HTTP/2 server of %s: probed, entry probes at file offsets 0x%llx "
-			       "0x%llx 0x%llx 0x%llx\n", name, (unsigned long long)off[0],
-			       (unsigned long long)off[1], (unsigned long long)off[2],
-			       (unsigned long long)off[3]);
+		if (rc)
+			continue;
+		printf("HTTP/2 server of %s: probed, entry probes at file offsets", name);
+		for (int f = 0; f < GOTLS_H2_FUNCS; f++)
+			printf(" 0x%llx", (unsigned long long)off[f]);
+		printf("\n");
 	}
 }
 

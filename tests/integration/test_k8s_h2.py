@@ -159,8 +159,14 @@ def run(chk, procs, cg, kubeapi, d, copy):
     chk.eq("no watch open", value(s, "reqacct_k8s_watches"), 0)
     chk.eq("no socket missed", value(s, "reqacct_h2_no_socket_total"), 0)
     check_promtool(chk, agent.text())
-    procs.stop(agent.p)
     procs.stop(server)
+    time.sleep(0.5)
+    s = agent.samples()
+    # the socket cache (ra_go_socks) forgets a connection when it starts to
+    # close, before Go can reuse its *tls.Conn's memory for another
+    for m in ("ra_go_socks", "ra_go_conns"):
+        chk.eq(f"the server stopped: {m} is empty", value(s, "reqacct_map_entries", map=m), 0)
+    procs.stop(agent.p)
 
 
 def main():
