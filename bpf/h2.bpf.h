@@ -58,6 +58,7 @@ struct go_hpack_field {
 struct h2_fields {
 	struct go_string fields;	/* []hpack.HeaderField: data, len */
 	struct ra_http_event *e;	/* the stream (ra_h2_scratch) */
+	__u64 mm;			/* the process's memory (struct mm_struct *) */
 	struct go_hpack_field batch[H2_FIELDS_BATCH];	/* fields i & ~3 on */
 	__u8 found;			/* H2_F_* */
 };
@@ -79,14 +80,57 @@ static __always_inline __u16 h2_value(char *dst, __u32 max, const struct go_stri
 	return n;
 }
 
+/* bpf_find_vma() callback: whether the address is in a file mapping. */
+static long h2_in_file(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	*(bool *)ctx = vma->vm_file != NULL;
+	return 0;
+}
+
+/* Which of the names a request is read for (H2_F_*) a header field's name
+ * is, 0 if none. HPACK's decoder gives the names of its static table
+ * (":method", ":path", "user-agent", ...; also for values that are not in
+ * it) as the Go string constants in the program's read-only data: bytes
+ * that stay the same at that address while the process's memory (mm) lives.
+ * So the answer for a name in a file mapping is kept, per CPU, by its
+ * address (ra_h2_names), and the name is read once instead of at every
+ * request. A name the client sent as a literal is on the heap and is read
+ * every time. */
+static __always_inline __u8 h2_name(const struct go_string *s, __u64 mm)
+{
+	__u32 slot = ((s->ptr >> 3) ^ (s->ptr >> 13)) & (RA_H2_NAME_SLOTS - 1);
+	struct ra_h2_name *c = bpf_map_lookup_elem(&ra_h2_names, &slot);
+	bool in_file = false;
+	char name[10];
+	__u8 kind = 0;
+
+	if (c && c->ptr == s->ptr && c->len == s->len && c->mm == mm)
+		return c->kind;
+	if (bpf_probe_read_user(name, s->len == 5 ? 5 : s->len == 7 ? 7 : 10, (void *)s->ptr))
+		return 0;
+	if (s->len == 5 && ra_http_prefix((const __u8 *)name, ":path", 5))
+		kind = H2_F_PATH;
+	else if (s->len == 10 && ra_http_prefix((const __u8 *)name, "user-agent", 10))
+		kind = H2_F_UA;
+	else if (s->len == 7 && ra_http_prefix((const __u8 *)name, ":method", 7))
+		kind = H2_F_METHOD;
+	if (c && !bpf_find_vma(bpf_get_current_task_btf(), s->ptr, h2_in_file, &in_file, 0) &&
+	    in_file) {
+		c->mm = mm;
+		c->ptr = s->ptr;
+		c->len = s->len;
+		c->kind = kind;
+	}
+	return kind;
+}
+
 /* bpf_loop() callback: header field i of a request. */
 static long h2_field(__u64 i, void *ctx)
 {
 	struct h2_fields *h = ctx;
 	struct ra_http_event *e = h->e;
 	struct go_hpack_field *f = &h->batch[i & (H2_FIELDS_BATCH - 1)];
-	char name[10];
-	__u8 m[RA_HTTP_PEEK] = {};
+	__u8 m[RA_HTTP_PEEK] = {}, kind;
 	__u32 n;
 	int method;
 
@@ -101,16 +145,14 @@ static long h2_field(__u64 i, void *ctx)
 	}
 	if (f->name.len != 5 && f->name.len != 7 && f->name.len != 10)
 		return 0;
-	if (bpf_probe_read_user(name, f->name.len == 5 ? 5 : f->name.len == 7 ? 7 : 10,
-				(void *)f->name.ptr))
-		return 0;
-	if (f->name.len == 5 && ra_http_prefix((const __u8 *)name, ":path", 5)) {
+	kind = h2_name(&f->name, h->mm);
+	if (kind == H2_F_PATH) {
 		e->target_len = h2_value(e->target, RA_HTTP_TARGET_MAX, &f->value);
 		h->found |= H2_F_PATH;
-	} else if (f->name.len == 10 && ra_http_prefix((const __u8 *)name, "user-agent", 10)) {
+	} else if (kind == H2_F_UA) {
 		e->ua_len = h2_value(e->ua, RA_HTTP_UA_MAX, &f->value);
 		h->found |= H2_F_UA;
-	} else if (f->name.len == 7 && ra_http_prefix((const __u8 *)name, ":method", 7)) {
+	} else if (kind == H2_F_METHOD) {
 		/* as a request line's start, for the one method parser */
 		if (!f->value.len || f->value.len > RA_HTTP_PEEK - 2)
 			return 0;
@@ -165,7 +207,7 @@ static __always_inline void h2_request(struct pt_regs *ctx)
 	e->method = RA_HTTP_M_OTHER;
 	e->lib = RA_TLS_GO;
 	e->proto = 2;
-	h = (struct h2_fields){ .e = e };
+	h = (struct h2_fields){ .e = e, .mm = (__u64)bpf_get_current_task_btf()->mm };
 	if (bpf_probe_read_user(&h.fields, sizeof(h.fields), (void *)(f + GO_H2_META_FIELDS)))
 		return;
 	bpf_loop(GO_H2_FIELDS_MAX, h2_field, &h, 0);

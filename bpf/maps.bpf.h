@@ -238,6 +238,24 @@ struct {
 	__type(value, struct ra_h2_chunk);
 } ra_h2_chunk_scratch SEC(".maps");
 
+/* HTTP/2 header names in programs' read-only data (h2_name()): per CPU,
+ * direct-mapped by address; a slot taken by another name is read again. */
+#define RA_H2_NAME_SLOTS 256
+
+struct ra_h2_name {
+	__u64 mm;		/* struct mm_struct * of the process */
+	__u64 ptr;		/* the name's address there */
+	__u32 len;
+	__u32 kind;		/* H2_F_* or 0 */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RA_H2_NAME_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ra_h2_name);
+} ra_h2_names SEC(".maps");
+
 /* Per-CPU room for a new entry of ra_go_conns. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
