@@ -80,10 +80,13 @@ static __always_inline __u16 h2_value(char *dst, __u32 max, const struct go_stri
 	return n;
 }
 
-/* bpf_find_vma() callback: whether the address is in a file mapping. */
+#define VM_WRITE 0x2	/* include/linux/mm.h */
+
+/* bpf_find_vma() callback: whether the address is in a read-only mapping
+ * of a file (a program's read-only data). */
 static long h2_in_file(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
 {
-	*(bool *)ctx = vma->vm_file != NULL;
+	*(bool *)ctx = vma->vm_file && !(vma->vm_flags & VM_WRITE);
 	return 0;
 }
 
@@ -92,10 +95,10 @@ static long h2_in_file(struct task_struct *task, struct vm_area_struct *vma, voi
  * (":method", ":path", "user-agent", ...; also for values that are not in
  * it) as the Go string constants in the program's read-only data: bytes
  * that stay the same at that address while the process's memory (mm) lives.
- * So the answer for a name in a file mapping is kept, per CPU, by its
- * address (ra_h2_names), and the name is read once instead of at every
- * request. A name the client sent as a literal is on the heap and is read
- * every time. */
+ * So the answer for a name in a read-only file mapping is kept, per CPU,
+ * by its address (ra_h2_names), and the name is read once instead of at
+ * every request. A name the client sent as a literal is on the heap and is
+ * read every time. */
 static __always_inline __u8 h2_name(const struct go_string *s, __u64 mm)
 {
 	__u32 slot = ((s->ptr >> 3) ^ (s->ptr >> 13)) & (RA_H2_NAME_SLOTS - 1);
