@@ -202,7 +202,8 @@ static __always_inline void h2_request(struct pt_regs *ctx)
 			bpf_map_update_elem(&ra_h2_unwatched, &sc, &(__u8){ 1 }, BPF_ANY);
 		return;
 	}
-	gc->flags |= RA_GO_H2_SERVER;
+	if (!(gc->flags & RA_GO_H2_SERVER))	/* a store only the first time */
+		gc->flags |= RA_GO_H2_SERVER;
 	__builtin_memset(e, 0, offsetof(struct ra_http_event, target));
 	e->flow = gc->flow;
 	http_client((__u64)sk, &e->client);

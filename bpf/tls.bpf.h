@@ -643,21 +643,24 @@ static __always_inline struct ra_go_conn *go_tls_conn(__u64 conn, __u32 tgid, st
 	struct ra_go_sock *c = bpf_map_lookup_elem(&ra_go_socks, &k), s;
 	struct ra_go_conn *gc;
 	__u64 tcpconn;
+	bool cached;
 
-	if (c && !bpf_probe_read_user(&tcpconn, sizeof(tcpconn), (void *)(conn + GO_TLS_CONN_CONN_DATA)) &&
-	    tcpconn == c->tcpconn && fd_file(c->fd) == c->file) {
+	cached = c && !bpf_probe_read_user(&tcpconn, sizeof(tcpconn),
+					   (void *)(conn + GO_TLS_CONN_CONN_DATA)) &&
+		 tcpconn == c->tcpconn && fd_file(c->fd) == c->file;
+	if (cached)
 		*skp = RA_CAST((void *)c->sk, struct sock);	/* a kernel object again */
-		gc = go_conn(*skp, tgid);
-	} else {
+	else
 		*skp = go_conn_sock(conn, &s);
-		if (!*skp)
-			return NULL;
-		gc = go_conn(*skp, tgid);
-		if (!gc || bpf_map_update_elem(&ra_go_socks, &k, &s, BPF_ANY))
-			return gc;
-	}
-	if (gc)
-		gc->tls_conn = conn;	/* to leave the cache at close (go_sock_forget()) */
+	if (!*skp)
+		return NULL;
+	gc = go_conn(*skp, tgid);
+	if (!gc || (!cached && bpf_map_update_elem(&ra_go_socks, &k, &s, BPF_ANY)))
+		return gc;
+	/* to leave the cache at close (go_sock_forget()); written only when it
+	 * changes (gc was made anew), not at every call */
+	if (gc->tls_conn != conn)
+		gc->tls_conn = conn;
 	return gc;
 }
 

@@ -179,12 +179,12 @@ static void show_h2(const struct elfbin *b)
 			printf("HTTP/2 server of %s: not in the binary\n", name);
 		else if (rc)
 			printf("HTTP/2 server of %s: not probed: %s\n", name, err);
-		if (rc)
-			continue;
-		printf("HTTP/2 server of %s: probed, entry probes at file offsets", name);
-		for (int f = 0; f < GOTLS_H2_FUNCS; f++)
-			printf(" 0x%llx", (unsigned long long)off[f]);
-		printf("\n");
+		else {
+			printf("HTTP/2 server of %s: probed, entry probes at file offsets", name);
+			for (int f = 0; f < GOTLS_H2_FUNCS; f++)
+				printf(" 0x%llx", (unsigned long long)off[f]);
+			printf("\n");
+		}
 	}
 }
 
